@@ -1,0 +1,41 @@
+"""REST API under /api/v1: JSON in and out, errors as {error, message, details}."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from werkzeug.exceptions import HTTPException
+
+from ..errors import AppError, BadRequest, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+STATUS_BY_ERROR = {
+    BadRequest: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    InvalidInput: 422,
+}
+
+
+def error_response(code: str, message: str, status: int, details: list | None = None):
+    response = jsonify({"error": code, "message": message, "details": details or []})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@bp.errorhandler(AppError)
+def _app_error(exc: AppError):
+    return error_response(exc.code, exc.message, STATUS_BY_ERROR.get(type(exc), 400), exc.details)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return error_response(code, exc.description or exc.name, exc.code or 500)
+
+
+from . import auth, instances, messages, process_models, tasks, users  # noqa: E402,F401

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from flask import Response, request
+
+from ..errors import BadRequest
+from ..services import deployments
+from . import bp
+from .common import current_actor, int_arg, services
+
+
+@bp.get("/process-models")
+def list_models():
+    current_actor()
+    return {"process_models": deployments.list_models(services())}
+
+
+@bp.post("/process-models")
+def deploy_model():
+    actor = current_actor()
+    uploads = request.files.getlist("files")
+    if not uploads:
+        raise BadRequest("send the files as multipart/form-data in the field 'files'")
+    files = {}
+    for upload in uploads:
+        name = upload.filename or ""
+        if name in files:
+            raise BadRequest(f"file '{name}' was sent twice")
+        files[name] = upload.read()
+    result = deployments.deploy(
+        services(), actor, files, process_id=request.form.get("process_model") or None
+    )
+    body = {"id": result.model_id, "version": result.version, "created": result.created}
+    return body, 201 if result.created else 200
+
+
+@bp.get("/process-models/<model_id>")
+def get_model(model_id: str):
+    current_actor()
+    version = int_arg("version", 0) or None
+    return deployments.get_model(services(), model_id, version)
+
+
+@bp.get("/process-models/<model_id>/versions")
+def list_versions(model_id: str):
+    current_actor()
+    return {"versions": deployments.list_versions(services(), model_id)}
+
+
+@bp.get("/process-models/<model_id>/files/<name>")
+def get_file(model_id: str, name: str):
+    current_actor()
+    content = deployments.get_file(services(), model_id, name, int_arg("version", 0) or None)
+    mimetype = "application/json" if name.endswith(".json") else "application/xml"
+    return Response(content, mimetype=mimetype)

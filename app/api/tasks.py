@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from flask import request
+
+from ..services import tasks
+from . import bp
+from .common import current_actor, int_arg, json_body, services
+
+
+@bp.get("/tasks")
+def list_tasks():
+    instance = request.args.get("instance")
+    return {
+        "tasks": tasks.list_tasks(
+            services(),
+            current_actor(),
+            scope=request.args.get("scope", "mine"),
+            model_id=request.args.get("process_model") or None,
+            instance_id=int_arg("instance", 0) if instance else None,
+            limit=int_arg("limit", 100),
+            offset=int_arg("offset", 0),
+        )
+    }
+
+
+@bp.get("/tasks/<task_id>")
+def get_task(task_id: str):
+    return tasks.get_task(services(), current_actor(), task_id)
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim_task(task_id: str):
+    return tasks.claim_task(services(), current_actor(), task_id)
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+def unclaim_task(task_id: str):
+    return tasks.unclaim_task(services(), current_actor(), task_id)
+
+
+@bp.post("/tasks/<task_id>/assign")
+def assign_task(task_id: str):
+    username = json_body().get("username")
+    return tasks.assign_task(
+        services(), current_actor(), task_id, username if isinstance(username, str) else None
+    )
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete_task(task_id: str):
+    return tasks.complete_task(services(), current_actor(), task_id, json_body().get("data", {}))

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..base import Base, json_value, str255
+
+
+class HumanTask(Base):
+    """One row per READY human task: the inbox reads only this table."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        Index("ix_human_tasks_group_created", "group_name", "created_at"),
+        Index("ix_human_tasks_assignee_created", "assignee_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    model_id: Mapped[str] = mapped_column(String(128), index=True)
+    element_id: Mapped[str255]
+    name: Mapped[str255]
+    titles: Mapped[json_value] = mapped_column(default=dict)
+    lane: Mapped[str | None] = mapped_column(String(64))
+    group_name: Mapped[str | None] = mapped_column(String(64))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    form_schema: Mapped[str | None] = mapped_column(String(255))
+    form_ui_schema: Mapped[str | None] = mapped_column(String(255))
+    instructions: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -1,0 +1,108 @@
+"""The functions a diagram's scripts and expressions may call.
+
+They take and return strings, numbers and lists only, because task data is stored as JSON. They
+run outside the sandbox's CPU accounting until they return, so every loop in them is bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.engine.calendar import WorkingCalendar
+from app.engine.clock import Clock
+
+# Deadlines fall at the close of the office day: a document filed before then is on time.
+OFFICE_CLOSES = time(18, 30)
+# About four years of working days: far beyond any legal term, small enough to compute at once.
+MAX_WORKING_DAYS = 1000
+
+
+def diagram_functions(
+    clock: Clock,
+    calendar: WorkingCalendar,
+    group_members: Callable[[str], list[str]],
+    tz: str = "Asia/Almaty",
+) -> dict[str, Callable[..., Any]]:
+    zone = ZoneInfo(tz)
+
+    def local_today() -> date:
+        return clock.now().astimezone(zone).date()
+
+    def now() -> str:
+        """Current time, ISO 8601 with the offset of the application's time zone."""
+        return clock.now().astimezone(zone).isoformat(timespec="seconds")
+
+    def today() -> str:
+        """Today's date in the application's time zone, 'YYYY-MM-DD'."""
+        return local_today().isoformat()
+
+    def add_working_days(start: str | date, n: int) -> str:
+        """The n-th working day after start, 'YYYY-MM-DD' (n = 0: start or the next working day)."""
+        return calendar.add_working_days(_to_date(start, zone), _working_days(n)).isoformat()
+
+    def is_working_day(d: str | date) -> bool:
+        return calendar.is_working_day(_to_date(d, zone))
+
+    def deadline_after_working_days(start: str | date, n: int) -> str:
+        """18:30 local time on the n-th working day after start, ISO 8601 with offset (usable as a
+        timer date)."""
+        day = calendar.add_working_days(_to_date(start, zone), _working_days(n))
+        return datetime.combine(day, OFFICE_CLOSES, zone).isoformat(timespec="seconds")
+
+    def add_days(start: str | date, n: int) -> str:
+        """start plus n calendar days (n may be negative), 'YYYY-MM-DD'."""
+        return (_to_date(start, zone) + timedelta(days=_integer(n))).isoformat()
+
+    def days_until(date_str: str | date) -> int:
+        """Calendar days from today to date_str; negative once it has passed."""
+        return (_to_date(date_str, zone) - local_today()).days
+
+    def members(name: str) -> list[str]:
+        """Usernames in the group, sorted so that results (and task data) are reproducible."""
+        if not isinstance(name, str):
+            raise TypeError("group name must be a string")
+        return sorted(group_members(name))
+
+    return {
+        "now": now,
+        "today": today,
+        "add_working_days": add_working_days,
+        "is_working_day": is_working_day,
+        "deadline_after_working_days": deadline_after_working_days,
+        "add_days": add_days,
+        "days_until": days_until,
+        "group_members": members,
+    }
+
+
+def _integer(n: Any) -> int:
+    # bool is an int subclass: add_days(d, True) is a bug in the diagram, not one day.
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"expected a whole number, got {n!r}")
+    return n
+
+
+def _working_days(n: Any) -> int:
+    n = _integer(n)
+    if not 0 <= n <= MAX_WORKING_DAYS:
+        raise ValueError(f"number of working days must be between 0 and {MAX_WORKING_DAYS}, got {n}")
+    return n
+
+
+def _to_date(value: Any, zone: ZoneInfo) -> date:
+    """A date from a date, a datetime or an ISO 8601 string; a moment is read in the app zone."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 date or date-time: {value!r}") from None
+    if isinstance(value, datetime):
+        # A stored moment (e.g. '...T20:00:00Z') may fall on the next day in Almaty.
+        return value.astimezone(zone).date() if value.tzinfo is not None else value.date()
+    if isinstance(value, date):
+        return value
+    raise TypeError(f"expected an ISO date string, got {type(value).__name__}")

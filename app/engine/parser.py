@@ -1,0 +1,350 @@
+"""BPMN/DMN/form files -> process specs, after every check a deployment must pass.
+
+Nothing here stores anything: a bundle either parses completely or raises
+`BundleInvalid` with every problem found, each located by file, line and element id.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from .errors import BundleInvalid, Problem
+from .sandbox import check_expression, check_script
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+MAX_FILE_BYTES = 2 * 1024 * 1024
+ACCEPTED_SUFFIXES = (".bpmn", ".dmn", ".json")
+FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
+
+
+@dataclass(frozen=True)
+class ProcessBundle:
+    """A parsed, checked process model, ready to be stored as a version."""
+
+    process_id: str
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+    files: dict[str, bytes]
+    metadata: dict[str, str] = field(default_factory=dict)
+    start_messages: list[str] = field(default_factory=list)
+
+
+def _safe_xml_parser() -> etree.XMLParser:
+    # No DTDs, no entity expansion, no network: uploaded XML is untrusted.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def _parse_xml(name: str, content: bytes, problems: list[Problem]) -> etree._Element | None:
+    try:
+        root = etree.fromstring(content, _safe_xml_parser())
+    except etree.XMLSyntaxError as exc:
+        problems.append(Problem(name, exc.lineno, None, f"malformed XML: {exc.msg}"))
+        return None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        problems.append(Problem(name, 1, None, "XML with a DOCTYPE or entity declarations is not accepted"))
+        return None
+    return root
+
+
+def _check_names(files: Mapping[str, bytes], problems: list[Problem]) -> None:
+    for name, content in files.items():
+        if posixpath.basename(name) != name or name.startswith("."):
+            problems.append(Problem(name, None, None, "file names must be plain names without folders"))
+        elif not name.endswith(ACCEPTED_SUFFIXES):
+            problems.append(Problem(name, None, None, "only .bpmn, .dmn and .json files can be deployed"))
+        if len(content) > MAX_FILE_BYTES:
+            problems.append(Problem(name, None, None, f"file is larger than {MAX_FILE_BYTES} bytes"))
+
+
+def _line_of(roots: Mapping[str, etree._Element], file: str | None, element_id: str | None) -> int | None:
+    if not element_id:
+        return None
+    candidates = [roots[file]] if file in roots else list(roots.values())
+    for root in candidates:
+        found = root.xpath("//*[@id=$eid]", eid=element_id)
+        if found:
+            return found[0].sourceline
+    return None
+
+
+def _problem_from_validation(exc: ValidationException, roots: Mapping[str, etree._Element]) -> Problem:
+    file = exc.file_name or None
+    element_id = exc.id or None
+    line = exc.line_number if isinstance(exc.line_number, int) and exc.line_number else None
+    return Problem(
+        file, line or _line_of(roots, file, element_id), element_id, str(exc.args[0] if exc.args else exc)
+    )
+
+
+def _load_forms(files: Mapping[str, bytes], problems: list[Problem]) -> dict[str, Any]:
+    forms: dict[str, Any] = {}
+    for name, content in files.items():
+        if not name.endswith(".json"):
+            continue
+        try:
+            document = json.loads(content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            line = getattr(exc, "lineno", None)
+            problems.append(Problem(name, line, None, f"invalid JSON: {exc}"))
+            continue
+        if not isinstance(document, dict):
+            problems.append(Problem(name, 1, None, "a form file must hold a JSON object"))
+            continue
+        if not name.endswith(".uischema.json"):
+            try:
+                Draft202012Validator.check_schema(document)
+            except SchemaError as exc:
+                path = "/".join(str(p) for p in exc.path)
+                problems.append(Problem(name, None, None, f"invalid JSON Schema at '{path}': {exc.message}"))
+                continue
+        forms[name] = document
+    return forms
+
+
+def _all_specs(bundle_spec: BpmnProcessSpec, subprocess_specs: Mapping[str, BpmnProcessSpec]):
+    yield bundle_spec
+    yield from subprocess_specs.values()
+
+
+def _expressions(task_spec: Any) -> Iterator[tuple[str, str, str]]:
+    """Yield (kind, what, source) for every piece of code a task spec will run."""
+    script = getattr(task_spec, "script", None)
+    if isinstance(script, str):
+        yield "script", "script", script
+    for attr in ("prescript", "postscript"):
+        source = getattr(task_spec, attr, None)
+        if source:
+            yield "script", attr, source
+    for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
+        if condition:
+            yield "expression", "condition", condition
+    for attr in ("cardinality", "condition"):
+        source = getattr(task_spec, attr, None)
+        if isinstance(source, str) and source:
+            yield "expression", attr, source
+    event_definition = getattr(task_spec, "event_definition", None)
+    source = getattr(event_definition, "expression", None)
+    if isinstance(source, str) and source:
+        yield (
+            "expression",
+            "timer" if isinstance(event_definition, TimerEventDefinition) else "payload",
+            source,
+        )
+    due = (getattr(task_spec, "extensions", None) or {}).get("properties", {}).get("due_at")
+    if due:
+        yield "expression", "due_at", due
+
+
+def _check_timer_literal(event_definition: TimerEventDefinition, source: str) -> str | None:
+    """A literal timer value can be checked now; a variable is checked when it is read."""
+    try:
+        value = eval(compile(source, "<timer>", "eval"), {"__builtins__": {}}, {})  # noqa: S307
+    except Exception:
+        return None
+    if not isinstance(value, str):
+        return None
+    try:
+        if isinstance(event_definition, TimeDateEventDefinition):
+            parsed = TimerEventDefinition.get_datetime(value)
+            if parsed.tzinfo is None:
+                return f"timer date {value!r} has no time zone offset"
+        elif isinstance(event_definition, DurationTimerEventDefinition):
+            TimerEventDefinition.parse_iso_duration(value)
+        elif isinstance(event_definition, CycleTimerEventDefinition):
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+    except Exception as exc:
+        return f"invalid timer value {value!r}: {exc}"
+    return None
+
+
+def _check_task_spec(
+    task_spec: Any,
+    file: str | None,
+    forms: Mapping[str, Any],
+    known_groups: Collection[str] | None,
+) -> Iterator[tuple[str | None, str, str]]:
+    """Yield (file, element_id, message) for everything wrong with one task spec."""
+    element_id = getattr(task_spec, "bpmn_id", None)
+    if element_id is None:
+        return
+    for kind, what, source in _expressions(task_spec):
+        error = check_script(source) if kind == "script" else check_expression(source)
+        if error:
+            yield file, element_id, f"{what}: {error}"
+        elif what == "timer":
+            error = _check_timer_literal(task_spec.event_definition, source)
+            if error:
+                yield file, element_id, error
+    properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    for prop in FORM_PROPERTIES:
+        form_name = properties.get(prop)
+        if form_name and form_name not in forms:
+            yield file, element_id, f"{prop} '{form_name}' is not among the deployed (valid) form files"
+    if getattr(task_spec, "manual", False) and known_groups is not None:
+        if not task_spec.lane:
+            yield file, element_id, "a user task must sit in a lane that names a group"
+        elif task_spec.lane not in known_groups:
+            yield file, element_id, f"lane '{task_spec.lane}' does not name an existing group"
+
+
+def _process_metadata(root: etree._Element, process_id: str) -> dict[str, str]:
+    found = root.xpath("//bpmn:process[@id=$pid]", namespaces=NSMAP, pid=process_id)
+    if not found:
+        return {}
+    process = found[0]
+    metadata = {"name": process.get("name") or process_id}
+    for prop in process.xpath(
+        "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NSMAP
+    ):
+        metadata[prop.get("name")] = prop.get("value") or ""
+    return metadata
+
+
+def _choose_process(
+    roots: Mapping[str, etree._Element], requested: str | None, problems: list[Problem]
+) -> tuple[str | None, str | None]:
+    executable: dict[str, str] = {}
+    called: set[str] = set()
+    for name, root in roots.items():
+        if not name.endswith(".bpmn"):
+            continue
+        for process in root.xpath("//bpmn:process[@isExecutable='true']", namespaces=NSMAP):
+            executable[process.get("id")] = name
+        called.update(root.xpath("//bpmn:callActivity/@calledElement", namespaces=NSMAP))
+    if requested:
+        if requested not in executable:
+            problems.append(
+                Problem(None, None, requested, f"no executable process '{requested}' in the files")
+            )
+            return None, None
+        return requested, executable[requested]
+    top = sorted(set(executable) - called)
+    if len(top) != 1:
+        message = (
+            "no executable process found"
+            if not top
+            else f"several top-level processes ({', '.join(top)}): name the one to deploy"
+        )
+        problems.append(Problem(None, None, None, message))
+        return None, None
+    return top[0], executable[top[0]]
+
+
+def parse_bundle(
+    files: Mapping[str, bytes],
+    *,
+    known_groups: Collection[str] | None = None,
+    process_id: str | None = None,
+) -> ProcessBundle:
+    """Check and parse a set of files; raise BundleInvalid listing every problem."""
+    problems: list[Problem] = []
+    if not files:
+        raise BundleInvalid([Problem(None, None, None, "no files were given")])
+    _check_names(files, problems)
+    if problems:
+        raise BundleInvalid(problems)
+
+    roots: dict[str, etree._Element] = {}
+    for name, content in files.items():
+        if name.endswith((".bpmn", ".dmn")):
+            root = _parse_xml(name, content, problems)
+            if root is not None:
+                roots[name] = root
+    forms = _load_forms(files, problems)
+    # SpiffWorkflow names its own start and end tasks like this; an element with such an id
+    # silently replaces them and the process parses to nothing.
+    for name, root in roots.items():
+        for element in root.xpath("//*[@id='Start' or @id='End' or contains(@id, '.EndJoin')]"):
+            problems.append(
+                Problem(
+                    name,
+                    element.sourceline,
+                    element.get("id"),
+                    "this id is reserved by the engine: choose another (e.g. StartEvent_1)",
+                )
+            )
+    if problems:
+        raise BundleInvalid(problems)
+
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    for name, root in roots.items():
+        try:
+            if name.endswith(".dmn"):
+                parser.add_dmn_xml(root, filename=name)
+            else:
+                parser.add_bpmn_xml(root, filename=name)
+        except ValidationException as exc:
+            problems.append(_problem_from_validation(exc, roots))
+    if problems:
+        raise BundleInvalid(problems)
+
+    chosen, main_file = _choose_process(roots, process_id, problems)
+    if chosen is None or main_file is None:
+        raise BundleInvalid(problems)
+    try:
+        spec = parser.get_spec(chosen)
+        subprocess_specs = parser.get_subprocess_specs(chosen)
+    except ValidationException as exc:
+        raise BundleInvalid([_problem_from_validation(exc, roots)]) from exc
+
+    start_messages: list[str] = []
+    for process_spec in _all_specs(spec, subprocess_specs):
+        file = process_spec.file
+        for task_spec in process_spec.task_specs.values():
+            for where, element_id, message in _check_task_spec(task_spec, file, forms, known_groups):
+                problems.append(Problem(where, _line_of(roots, where, element_id), element_id, message))
+            if process_spec is spec and isinstance(task_spec, StartEvent):
+                event_definition = getattr(task_spec, "event_definition", None)
+                if isinstance(event_definition, MessageEventDefinition):
+                    start_messages.append(event_definition.name)
+    if problems:
+        raise BundleInvalid(problems)
+
+    return ProcessBundle(
+        process_id=chosen,
+        spec=spec,
+        subprocess_specs=subprocess_specs,
+        files=dict(files),
+        metadata=_process_metadata(roots[main_file], chosen),
+        start_messages=sorted(set(start_messages)),
+    )
+
+
+def referenced_forms(bpmn_content: bytes) -> set[str]:
+    """Form file names a BPMN file references (to pick them from a forms folder)."""
+    root = etree.fromstring(bpmn_content, _safe_xml_parser())
+    names = set()
+    for prop in root.xpath("//spiffworkflow:property", namespaces=NSMAP):
+        if prop.get("name") in FORM_PROPERTIES and prop.get("value"):
+            names.add(prop.get("value"))
+    return names
+
+
+def called_processes(bpmn_content: bytes) -> tuple[set[str], set[str]]:
+    """(process ids defined, process ids called) in one BPMN file."""
+    root = etree.fromstring(bpmn_content, _safe_xml_parser())
+    defined = set(root.xpath("//bpmn:process/@id", namespaces=NSMAP))
+    called = set(root.xpath("//bpmn:callActivity/@calledElement", namespaces=NSMAP))
+    return defined, called

@@ -1,0 +1,40 @@
+"""Domain errors raised by services; adapters map them to HTTP or CLI output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class NotFound(AppError):
+    code = "not_found"
+
+
+class Conflict(AppError):
+    code = "conflict"
+
+
+class InvalidInput(AppError):
+    """The request is well-formed but its content is not acceptable (422)."""
+
+    code = "invalid_input"
+
+
+class BadRequest(AppError):
+    code = "bad_request"
+
+
+class Unauthorized(AppError):
+    code = "unauthorized"
+
+
+class Forbidden(AppError):
+    code = "forbidden"

@@ -1,0 +1,46 @@
+"""The audit log: every state change writes exactly one record in its own transaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from ..db.models import AuditRecord
+from .uow import UnitOfWork
+
+
+def json_safe(value: Any) -> Any:
+    """Task data as plain JSON (dates become ISO strings)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def record(
+    uow: UnitOfWork,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    instance_id: int | None = None,
+    task_id: str | None = None,
+    element_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditRecord:
+    entry = AuditRecord(
+        at=at,
+        actor=actor,
+        action=action,
+        instance_id=instance_id,
+        task_id=task_id,
+        element_id=element_id,
+        details=json_safe(details or {}),
+    )
+    uow.add(entry)
+    return entry
+
+
+def instance_history(uow: UnitOfWork, instance_id: int) -> list[AuditRecord]:
+    query = select(AuditRecord).where(AuditRecord.instance_id == instance_id).order_by(AuditRecord.id)
+    return list(uow.session.scalars(query))

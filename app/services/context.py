@@ -1,0 +1,57 @@
+"""What every use case needs: the session factory, settings, clock, calendar and caches."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..engine.calendar import WorkingCalendar
+from ..engine.clock import Clock, SystemClock
+from ..settings import Settings
+from .uow import UnitOfWork
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LruCache(Generic[K, V]):
+    """A small thread-safe LRU for immutable things (a version's specs and forms)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_create(self, key: K, create: Callable[[], V]) -> V:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = create()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+@dataclass
+class ServiceContext:
+    session_factory: sessionmaker[Session]
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    specs_cache: LruCache[int, Any] = field(default_factory=LruCache)
+    forms_cache: LruCache[tuple[int, str], Any] = field(default_factory=lambda: LruCache(256))
+
+    def uow(self, *, write: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, write=write)
+
+    def now(self) -> datetime:
+        return self.clock.now()

@@ -1,0 +1,221 @@
+"""Deploying process models: checked bundles become immutable versions."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ..db.models import ProcessFile, ProcessModel, ProcessVersion
+from ..engine.errors import BundleInvalid
+from ..engine.parser import called_processes, parse_bundle, referenced_forms
+from ..engine.serializer import LoadedSpecs, dump_specs, load_specs
+from ..errors import Forbidden, InvalidInput, NotFound
+from . import audit
+from .context import ServiceContext
+from .uow import UnitOfWork
+from .users import Actor, group_names
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    model_id: str
+    version: int
+    created: bool
+
+
+def content_hash(files: Mapping[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def _date_or_none(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def deploy(
+    ctx: ServiceContext, actor: Actor, files: Mapping[str, bytes], *, process_id: str | None = None
+) -> DeployResult:
+    if not actor.is_analyst:
+        raise Forbidden("only analysts may deploy process models")
+    with ctx.uow(write=True) as uow:
+        try:
+            bundle = parse_bundle(files, known_groups=group_names(uow), process_id=process_id)
+        except BundleInvalid as exc:
+            raise InvalidInput(
+                "the process model was not deployed", [p.as_dict() for p in exc.problems]
+            ) from exc
+        digest = content_hash(bundle.files)
+        model = uow.session.get(ProcessModel, bundle.process_id, with_for_update=True)
+        if model is not None and model.latest_version:
+            latest = _version_row(uow, model.id, model.latest_version)
+            if latest.content_hash == digest:
+                return DeployResult(model.id, model.latest_version, created=False)
+        now = ctx.now()
+        if model is None:
+            model = uow.add(ProcessModel(id=bundle.process_id, name="", latest_version=0, created_at=now))
+        model.name = bundle.metadata.get("title_en") or bundle.metadata.get("name") or model.id
+        model.latest_version += 1
+        version = uow.add(
+            ProcessVersion(
+                model_id=model.id,
+                version=model.latest_version,
+                content_hash=digest,
+                specs_json=dump_specs(bundle.spec, bundle.subprocess_specs),
+                legal_basis=bundle.metadata.get("legal_basis_document", ""),
+                in_force_from=_date_or_none(bundle.metadata.get("in_force_from")),
+                in_force_to=_date_or_none(bundle.metadata.get("in_force_to")),
+                metadata_json=bundle.metadata,
+                start_messages=bundle.start_messages,
+                deployed_by=actor.username,
+                deployed_at=now,
+                files=[ProcessFile(name=n, content=c) for n, c in sorted(bundle.files.items())],
+            )
+        )
+        uow.session.flush()
+        audit.record(
+            uow,
+            at=now,
+            actor=actor.username,
+            action="model.deployed",
+            details={
+                "model": model.id,
+                "version": version.version,
+                "files": sorted(bundle.files),
+                "content_hash": digest,
+            },
+        )
+        result = DeployResult(model.id, version.version, created=True)
+        uow.commit()
+    return result
+
+
+def _version_row(uow: UnitOfWork, model_id: str, version: int | None = None) -> ProcessVersion:
+    query = select(ProcessVersion).where(ProcessVersion.model_id == model_id)
+    if version is None:
+        query = query.order_by(ProcessVersion.version.desc()).limit(1)
+    else:
+        query = query.where(ProcessVersion.version == version)
+    row = uow.session.scalars(query).first()
+    if row is None:
+        raise NotFound(
+            f"process model '{model_id}'" + (f" has no version {version}" if version else " not found")
+        )
+    return row
+
+
+def latest_version(uow: UnitOfWork, model_id: str) -> ProcessVersion:
+    return _version_row(uow, model_id)
+
+
+def specs_of(ctx: ServiceContext, version: ProcessVersion) -> LoadedSpecs:
+    return ctx.specs_cache.get_or_create(version.id, lambda: load_specs(version.specs_json))
+
+
+def form_of(ctx: ServiceContext, uow: UnitOfWork, version_id: int, name: str) -> Any:
+    def load() -> Any:
+        row = uow.session.scalars(
+            select(ProcessFile).where(ProcessFile.version_id == version_id, ProcessFile.name == name)
+        ).first()
+        return row.as_json() if row is not None else None
+
+    return ctx.forms_cache.get_or_create((version_id, name), load)
+
+
+def version_view(version: ProcessVersion) -> dict[str, Any]:
+    return {
+        "id": version.model_id,
+        "version": version.version,
+        "content_hash": version.content_hash,
+        "legal_basis": version.legal_basis,
+        "in_force_from": version.in_force_from.isoformat() if version.in_force_from else None,
+        "in_force_to": version.in_force_to.isoformat() if version.in_force_to else None,
+        "metadata": version.metadata_json,
+        "deployed_by": version.deployed_by,
+        "deployed_at": version.deployed_at.isoformat(),
+        "files": [f.name for f in version.files],
+    }
+
+
+def list_models(ctx: ServiceContext) -> list[dict[str, Any]]:
+    with ctx.uow() as uow:
+        models = uow.session.scalars(select(ProcessModel).order_by(ProcessModel.id)).all()
+        return [
+            {
+                "id": m.id,
+                "name": m.name,
+                "latest_version": m.latest_version,
+                "legal_basis": _version_row(uow, m.id).legal_basis,
+            }
+            for m in models
+        ]
+
+
+def get_model(ctx: ServiceContext, model_id: str, version: int | None = None) -> dict[str, Any]:
+    with ctx.uow() as uow:
+        return version_view(_version_row(uow, model_id, version))
+
+
+def list_versions(ctx: ServiceContext, model_id: str) -> list[dict[str, Any]]:
+    with ctx.uow() as uow:
+        _version_row(uow, model_id)
+        rows = uow.session.scalars(
+            select(ProcessVersion).where(ProcessVersion.model_id == model_id).order_by(ProcessVersion.version)
+        )
+        return [version_view(v) for v in rows]
+
+
+def get_file(ctx: ServiceContext, model_id: str, name: str, version: int | None = None) -> bytes:
+    with ctx.uow() as uow:
+        row = _version_row(uow, model_id, version)
+        for file in row.files:
+            if file.name == name:
+                return file.content
+    raise NotFound(f"file '{name}' is not part of process model '{model_id}'")
+
+
+def bundles_in_folders(bpmn_dir: Path, forms_dir: Path) -> list[tuple[str, dict[str, bytes]]]:
+    """(process id, files) for every BPMN file of a folder: the file, the files of the processes it
+    calls (a called procedure such as the Council poll is also deployed as a model of its own), the
+    DMN tables and the forms they reference."""
+    contents = {p.name: p.read_bytes() for p in sorted(bpmn_dir.glob("*.bpmn"))}
+    dmn = {p.name: p.read_bytes() for p in sorted(bpmn_dir.glob("*.dmn"))}
+    defines: dict[str, str] = {}
+    calls: dict[str, set[str]] = {}
+    for name, content in contents.items():
+        defined, called = called_processes(content)
+        defines.update(dict.fromkeys(defined, name))
+        calls[name] = called
+    bundles = []
+    for name in contents:
+        selected: set[str] = set()
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current not in selected:
+                selected.add(current)
+                pending.extend(defines[c] for c in calls[current] if c in defines)
+        files = {n: contents[n] for n in sorted(selected)} | dmn
+        forms = set().union(*(referenced_forms(files[n]) for n in selected))
+        for form in sorted(forms):
+            path = forms_dir / form
+            if path.exists():
+                files[form] = path.read_bytes()
+        bundles.append((Path(name).stem, files))
+    return bundles
+
+
+def deploy_folders(ctx: ServiceContext, actor: Actor, bpmn_dir: Path, forms_dir: Path) -> list[DeployResult]:
+    return [
+        deploy(ctx, actor, files, process_id=pid) for pid, files in bundles_in_folders(bpmn_dir, forms_dir)
+    ]

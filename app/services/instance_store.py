@@ -1,0 +1,139 @@
+"""Loading and saving instances, keeping the task, timer and message tables in step.
+
+Whatever the engine reports after a step is written to the side tables in the same
+transaction, so the inbox, the scheduler and message routing never deserialize instances.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from sqlalchemy import delete, select
+
+from ..db.models import HumanTask, MessageSubscription, ProcessInstance, WaitingTimer
+from ..engine import runner
+from ..engine.errors import EngineError
+from ..engine.functions import diagram_functions
+from ..engine.sandbox import make_script_engine
+from ..engine.serializer import dump_state, load_state
+from ..errors import NotFound
+from .audit import json_safe
+from .context import ServiceContext
+from .deployments import specs_of
+from .uow import UnitOfWork
+from .users import group_members
+
+
+def script_engine(ctx: ServiceContext, uow: UnitOfWork):
+    functions = diagram_functions(
+        ctx.clock, ctx.calendar, lambda name: group_members(uow, name), tz=ctx.settings.timezone
+    )
+    return make_script_engine(functions, cpu_seconds=ctx.settings.script_cpu_seconds)
+
+
+def lock_instance(uow: UnitOfWork, instance_id: int) -> ProcessInstance:
+    """Load an instance under its row lock (FOR UPDATE on PostgreSQL; SQLite's write lock is
+    already held by a writing unit of work)."""
+    query = select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+    instance = uow.session.scalars(query).first()
+    if instance is None:
+        raise NotFound(f"process instance {instance_id} not found")
+    return instance
+
+
+def load_workflow(ctx: ServiceContext, uow: UnitOfWork, instance: ProcessInstance) -> BpmnWorkflow:
+    workflow = load_state(instance.state_json, specs_of(ctx, instance.version))
+    return runner.attach(workflow, script_engine(ctx, uow))
+
+
+def save_workflow(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    *,
+    error: EngineError | None = None,
+) -> None:
+    now = ctx.now()
+    snap = runner.snapshot(workflow)
+    instance.state_json = dump_state(workflow)
+    instance.data = json_safe(snap.data)
+    instance.element_states = snap.element_states
+    instance.updated_at = now
+    if error is not None:
+        instance.status = "error"
+        instance.error_element = error.element_id
+        instance.error_message = error.message
+    elif instance.status != "cancelled":
+        instance.status = "complete" if snap.completed else "running"
+        instance.error_element = None
+        instance.error_message = None
+    if instance.id is None:
+        uow.session.flush()
+    _sync_tasks(uow, instance, snap.human_tasks if instance.status == "running" else [], now)
+    _sync_timers(uow, instance, snap.timers if instance.status == "running" else [])
+    _sync_messages(uow, instance, snap.messages if instance.status == "running" else [])
+
+
+def _sync_tasks(uow: UnitOfWork, instance: ProcessInstance, tasks: list, now: datetime) -> None:
+    existing = {
+        t.id: t for t in uow.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id))
+    }
+    current = {t.task_id: t for t in tasks}
+    for task_id, row in existing.items():
+        if task_id not in current:
+            uow.session.delete(row)
+    for task_id, view in current.items():
+        row = existing.get(task_id)
+        if row is None:
+            uow.add(
+                HumanTask(
+                    id=task_id,
+                    instance_id=instance.id,
+                    model_id=instance.model_id,
+                    element_id=view.element_id,
+                    name=view.name,
+                    titles=view.titles,
+                    lane=view.lane,
+                    group_name=view.lane,
+                    form_schema=view.form_schema,
+                    form_ui_schema=view.form_ui_schema,
+                    instructions=view.instructions,
+                    created_at=now,
+                    due_at=view.due_at,
+                )
+            )
+        elif row.due_at != view.due_at:
+            row.due_at = view.due_at
+
+
+def _sync_timers(uow: UnitOfWork, instance: ProcessInstance, timers: list) -> None:
+    existing = {
+        (t.task_id, t.due_at): t
+        for t in uow.session.scalars(select(WaitingTimer).where(WaitingTimer.instance_id == instance.id))
+    }
+    current = {(t.task_id, t.due_at): t for t in timers}
+    for key, row in existing.items():
+        if key not in current:
+            uow.session.delete(row)
+    for key, view in current.items():
+        if key not in existing:
+            uow.add(
+                WaitingTimer(
+                    instance_id=instance.id,
+                    task_id=view.task_id,
+                    element_id=view.element_id,
+                    due_at=view.due_at,
+                )
+            )
+
+
+def _sync_messages(uow: UnitOfWork, instance: ProcessInstance, waits: list) -> None:
+    uow.session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+    for wait in waits:
+        uow.add(
+            MessageSubscription(
+                instance_id=instance.id, message_name=wait.name, correlations=json_safe(wait.correlations)
+            )
+        )

@@ -1,0 +1,258 @@
+"""Human tasks: the inbox, claiming, assigning and completing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from ..db.models import HumanTask, Membership, ProcessInstance, User
+from ..engine import runner
+from ..engine.errors import EngineError, TaskNotReady
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from . import audit
+from .context import ServiceContext
+from .deployments import form_of
+from .forms import validation_errors
+from .instance_store import load_workflow, lock_instance, save_workflow
+from .uow import UnitOfWork
+from .users import Actor
+
+SCOPES = ("mine", "available", "all")
+
+
+def task_summary(task: HumanTask, usernames: Mapping[int, str] | None = None) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "instance_id": task.instance_id,
+        "process_model": task.model_id,
+        "name": task.element_id,
+        "title": task.name,
+        "titles": task.titles,
+        "lane": task.lane,
+        "assignee": (usernames or {}).get(task.assignee_id) if task.assignee_id else None,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "created_at": task.created_at.isoformat(),
+    }
+
+
+def _usernames(uow: UnitOfWork, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {
+        row[0]: row[1] for row in uow.session.execute(select(User.id, User.username).where(User.id.in_(ids)))
+    }
+
+
+def list_tasks(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    scope: str = "mine",
+    model_id: str | None = None,
+    instance_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    if scope not in SCOPES:
+        raise InvalidInput("unknown scope", [{"field": "scope", "message": f"one of {', '.join(SCOPES)}"}])
+    query = select(HumanTask)
+    if scope == "mine":
+        query = query.where(HumanTask.assignee_id == actor.user_id)
+    elif scope == "available":
+        query = query.where(HumanTask.assignee_id.is_(None), HumanTask.group_name.in_(sorted(actor.groups)))
+    elif not actor.is_admin:
+        raise Forbidden("only administrators may list all tasks")
+    if model_id:
+        query = query.where(HumanTask.model_id == model_id)
+    if instance_id is not None:
+        query = query.where(HumanTask.instance_id == instance_id)
+    query = query.order_by(HumanTask.created_at, HumanTask.id).limit(max(1, min(limit, 1000))).offset(offset)
+    with ctx.uow() as uow:
+        rows = list(uow.session.scalars(query))
+        names = _usernames(uow, {r.assignee_id for r in rows if r.assignee_id})
+        return [task_summary(r, names) for r in rows]
+
+
+def _task(uow: UnitOfWork, task_id: str) -> HumanTask:
+    task = uow.session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    return task
+
+
+def _may_see(actor: Actor, task: HumanTask) -> bool:
+    return actor.is_admin or task.assignee_id == actor.user_id or task.group_name in actor.groups
+
+
+def get_task(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]:
+    with ctx.uow() as uow:
+        task = _task(uow, task_id)
+        if not _may_see(actor, task):
+            raise Forbidden("this task belongs to a group you are not in")
+        instance = uow.session.get(ProcessInstance, task.instance_id)
+        assert instance is not None
+        view = task_summary(task, _usernames(uow, {task.assignee_id} if task.assignee_id else set()))
+        view["form"] = {
+            "schema": form_of(ctx, uow, instance.version_id, task.form_schema) if task.form_schema else None,
+            "ui_schema": form_of(ctx, uow, instance.version_id, task.form_ui_schema)
+            if task.form_ui_schema
+            else None,
+        }
+        view["data"] = instance.data
+        view["instructions"] = task.instructions
+        return view
+
+
+def _locked_task(uow: UnitOfWork, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+    """The task and its instance under the instance's row lock; 409 if the task is gone."""
+    task = uow.session.get(HumanTask, task_id)
+    if task is None:
+        raise Conflict(f"task {task_id} is already completed or no longer exists")
+    instance = lock_instance(uow, task.instance_id)
+    # Another transaction may have completed the task while we waited for the lock.
+    task = uow.session.scalars(
+        select(HumanTask).where(HumanTask.id == task_id).execution_options(populate_existing=True)
+    ).first()
+    if task is None:
+        raise Conflict(f"task {task_id} is already completed or no longer exists")
+    return task, instance
+
+
+def _is_member(uow: UnitOfWork, user_id: int, group: str | None) -> bool:
+    from ..db.models import Group
+
+    query = (
+        select(Membership.id)
+        .join(Group, Group.id == Membership.group_id)
+        .where(Membership.user_id == user_id, Group.name == group)
+    )
+    return uow.session.scalars(query).first() is not None
+
+
+def claim_task(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]:
+    with ctx.uow(write=True) as uow:
+        task, instance = _locked_task(uow, task_id)
+        if task.group_name not in actor.groups:
+            raise Forbidden(f"only members of '{task.group_name}' may claim this task")
+        if task.assignee_id not in (None, actor.user_id):
+            raise Conflict("the task is already claimed by someone else")
+        task.assignee_id = actor.user_id
+        audit.record(
+            uow,
+            at=ctx.now(),
+            actor=actor.username,
+            action="task.claimed",
+            instance_id=instance.id,
+            task_id=task.id,
+            element_id=task.element_id,
+        )
+        view = task_summary(task, {actor.user_id: actor.username} if actor.user_id else {})
+        uow.commit()
+    return view
+
+
+def unclaim_task(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]:
+    with ctx.uow(write=True) as uow:
+        task, instance = _locked_task(uow, task_id)
+        if task.assignee_id is None:
+            raise Conflict("the task is not claimed")
+        if task.assignee_id != actor.user_id and not (actor.is_admin or task.group_name in actor.lead_of):
+            raise Forbidden("only the assignee, a group lead or an administrator may release this task")
+        task.assignee_id = None
+        audit.record(
+            uow,
+            at=ctx.now(),
+            actor=actor.username,
+            action="task.unclaimed",
+            instance_id=instance.id,
+            task_id=task.id,
+            element_id=task.element_id,
+        )
+        view = task_summary(task)
+        uow.commit()
+    return view
+
+
+def assign_task(ctx: ServiceContext, actor: Actor, task_id: str, username: str | None) -> dict[str, Any]:
+    with ctx.uow(write=True) as uow:
+        task, instance = _locked_task(uow, task_id)
+        if not (actor.is_admin or task.group_name in actor.lead_of):
+            raise Forbidden("only administrators and the group's leads may assign tasks")
+        assignee = (
+            uow.session.scalars(select(User).where(User.username == username)).first() if username else None
+        )
+        if username and (assignee is None or not _is_member(uow, assignee.id, task.group_name)):
+            raise InvalidInput(
+                "the assignee must be a member of the task's group",
+                [{"field": "username", "message": f"'{username}' is not in '{task.group_name}'"}],
+            )
+        task.assignee_id = assignee.id if assignee else None
+        audit.record(
+            uow,
+            at=ctx.now(),
+            actor=actor.username,
+            action="task.assigned",
+            instance_id=instance.id,
+            task_id=task.id,
+            element_id=task.element_id,
+            details={"assignee": username},
+        )
+        view = task_summary(task, {assignee.id: assignee.username} if assignee else {})
+        uow.commit()
+    return view
+
+
+def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) -> dict[str, Any]:
+    if not isinstance(data, Mapping):
+        raise InvalidInput("data must be a JSON object", [{"field": "$", "message": "expected an object"}])
+    with ctx.uow(write=True) as uow:
+        task, instance = _locked_task(uow, task_id)
+        if task.assignee_id is not None and task.assignee_id != actor.user_id:
+            raise Forbidden("the task is claimed by someone else")
+        if task.assignee_id is None and task.group_name not in actor.groups:
+            raise Forbidden(f"only members of '{task.group_name}' may complete this task")
+        if task.form_schema:
+            errors = validation_errors(form_of(ctx, uow, instance.version_id, task.form_schema), dict(data))
+            if errors:
+                raise InvalidInput("the form has errors", errors)
+        workflow = load_workflow(ctx, uow, instance)
+        error: EngineError | None = None
+        try:
+            runner.complete_task(workflow, task_id, data)
+        except TaskNotReady as exc:
+            raise Conflict(f"task {task_id} is already completed or no longer exists") from exc
+        except EngineError as exc:
+            error = exc
+        save_workflow(ctx, uow, instance, workflow, error=error)
+        audit.record(
+            uow,
+            at=ctx.now(),
+            actor=actor.username,
+            action="task.completed",
+            instance_id=instance.id,
+            task_id=task_id,
+            element_id=task.element_id,
+            details={
+                "data": dict(data),
+                "status": instance.status,
+                "error": {"element_id": error.element_id, "message": error.message} if error else None,
+            },
+        )
+        result = {
+            "instance_id": instance.id,
+            "status": instance.status,
+            "next_tasks": _next_tasks_for(uow, instance.id, actor),
+        }
+        uow.commit()
+    return result
+
+
+def _next_tasks_for(uow: UnitOfWork, instance_id: int, actor: Actor) -> list[dict[str, Any]]:
+    rows = uow.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id))
+    return [
+        task_summary(t)
+        for t in rows
+        if t.assignee_id == actor.user_id or (t.assignee_id is None and t.group_name in actor.groups)
+    ]

@@ -1,0 +1,54 @@
+"""The unit of work: one database transaction per use case, and the only commit()."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..db.session import SQLITE_IMMEDIATE
+
+T = TypeVar("T")
+
+
+class UnitOfWork:
+    """`with UnitOfWork(factory, write=True) as uow:` ... `uow.commit()`.
+
+    Leaving the block without commit() rolls everything back. A writing unit of work on
+    SQLite takes the database's write lock at BEGIN; on PostgreSQL, services lock the rows
+    they change with SELECT ... FOR UPDATE.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], *, write: bool = False) -> None:
+        self._session_factory = session_factory
+        self._write = write
+        self.session: Session
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._session_factory()
+        if self._write and self.session.get_bind().dialect.name == "sqlite":
+            self.session.connection(execution_options={SQLITE_IMMEDIATE: True})
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def add(self, obj: T) -> T:
+        self.session.add(obj)
+        return obj

@@ -1,0 +1,44 @@
+"""Typed settings read from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_database_url() -> str:
+    instance = PROJECT_ROOT / "instance"
+    return f"sqlite:///{instance / 'workflow.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=_default_database_url)
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    admin_password: str | None = None
+    timezone: str = "Asia/Almaty"
+    token_max_age_seconds: int = 12 * 3600
+    script_cpu_seconds: float = 1.0
+    max_upload_bytes: int = 5 * 1024 * 1024
+    bpmn_dir: Path = PROJECT_ROOT / "bpmn"
+    forms_dir: Path = PROJECT_ROOT / "forms"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        values: dict[str, object] = {}
+        if env.get("DATABASE_URL"):
+            values["database_url"] = env["DATABASE_URL"]
+        if env.get("SECRET_KEY"):
+            values["secret_key"] = env["SECRET_KEY"]
+        if env.get("ADMIN_PASSWORD"):
+            values["admin_password"] = env["ADMIN_PASSWORD"]
+        if env.get("APP_TIMEZONE"):
+            values["timezone"] = env["APP_TIMEZONE"]
+        if env.get("SCRIPT_CPU_SECONDS"):
+            values["script_cpu_seconds"] = float(env["SCRIPT_CPU_SECONDS"])
+        return cls(**values)  # type: ignore[arg-type]
