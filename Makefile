@@ -5,17 +5,45 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test lint bench clean
+.PHONY: run test install install-test lint bench clean vendor translations messages browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python
+install: $(BIN)/python vendor
 	$(BIN)/pip install --quiet -e .
+	$(MAKE) --no-print-directory translations
 
-install-test: $(BIN)/python
+install-test: $(BIN)/python vendor
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(MAKE) --no-print-directory translations
+
+## bpmn-js from the committed package-lock.json, copied into the web pages' static files (git-ignored)
+VENDOR := app/web/static/vendor
+vendor: $(VENDOR)/.installed
+
+$(VENDOR)/.installed: package.json package-lock.json
+	command -v npm >/dev/null || (apt-get update && apt-get install -y npm)
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bpmn-js
+	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(VENDOR)/bpmn-js/
+	cp -r node_modules/bpmn-js/dist/assets $(VENDOR)/bpmn-js/
+	touch $@
+
+## Compile the web pages' message catalogues (.po committed, .mo git-ignored)
+translations:
+	$(BIN)/pybabel compile --statistics -d app/web/translations 2>&1 | grep -v "^compiling" || true
+
+## After changing texts of the web pages: extract them and update the .po files (then translate)
+messages:
+	$(BIN)/pybabel extract -F app/web/babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location \
+		-o app/web/translations/messages.pot .
+	$(BIN)/pybabel update -i app/web/translations/messages.pot -d app/web/translations --width 110 --no-fuzzy-matching
+
+## Debian's Chromium for the browser tests (tests/web), installed when missing
+browser:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 ## Install, migrate, deploy bpmn/ and forms/, create demo data, and serve on http://$(HOST):$(PORT)
 run: install
@@ -23,7 +51,7 @@ run: install
 	$(BIN)/python -m app serve --host $(HOST) --port $(PORT)
 
 ## Install and run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
-test: install-test
+test: install-test browser
 	$(BIN)/ruff check app tests bench
 	$(BIN)/python -m pytest
 
@@ -35,4 +63,4 @@ bench: install-test
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules $(VENDOR) test-artifacts

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
 
 from .engine.clock import Clock, SystemClock, use_clock
 from .settings import Settings
@@ -10,10 +11,12 @@ from .settings import Settings
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
     """Build the application: database engine, session factory, services, blueprints, CLI."""
-    from .api import bp as api_bp
+    from . import api
     from .cli.commands import register_commands
     from .db.session import make_engine, make_session_factory
     from .services.context import ServiceContext
+    from .web import init_web
+    from .web.errors import routing_error as page_routing_error
 
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
@@ -23,8 +26,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
-        JSON_SORT_KEYS=False,
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     if settings.database_url.startswith("sqlite:///"):
         from pathlib import Path
 
@@ -33,7 +37,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.extensions["services"] = ServiceContext(make_session_factory(engine), settings, clock=clock)
     app.extensions["db_engine"] = engine
 
-    app.register_blueprint(api_bp)
+    app.register_blueprint(api.bp)
+    init_web(app, settings)
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def _not_routed(exc: HTTPException):
+        # Routing errors reach no blueprint: the API answers in JSON, the pages with a page.
+        return api.routing_error(exc) if api.owns(request.path) else page_routing_error(exc)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -24,6 +24,8 @@ class Settings:
     token_max_age_seconds: int = 12 * 3600
     script_cpu_seconds: float = 1.0
     max_upload_bytes: int = 5 * 1024 * 1024
+    # Send the session cookie over HTTPS only (set when the server sits behind TLS).
+    secure_cookies: bool = False
     bpmn_dir: Path = PROJECT_ROOT / "bpmn"
     forms_dir: Path = PROJECT_ROOT / "forms"
 
@@ -39,6 +41,8 @@ class Settings:
             values["admin_password"] = env["ADMIN_PASSWORD"]
         if env.get("APP_TIMEZONE"):
             values["timezone"] = env["APP_TIMEZONE"]
+        if env.get("SESSION_COOKIE_SECURE"):
+            values["secure_cookies"] = env["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
         if env.get("SCRIPT_CPU_SECONDS"):
             values["script_cpu_seconds"] = float(env["SCRIPT_CPU_SECONDS"])
         return cls(**values)  # type: ignore[arg-type]

@@ -38,4 +38,13 @@ def _http_error(exc: HTTPException):
     return error_response(code, exc.description or exc.name, exc.code or 500)
 
 
-from . import auth, instances, messages, process_models, tasks, users  # noqa: E402,F401
+def routing_error(exc: HTTPException):
+    """A 404/405 of routing under /api/v1 (blueprint handlers never see those), in JSON."""
+    return _http_error(exc)
+
+
+def owns(path: str) -> bool:
+    return path == bp.url_prefix or path.startswith(f"{bp.url_prefix}/")
+
+
+from . import auth, instances, messages, openapi, process_models, tasks, timers, users  # noqa: E402,F401

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import current_app, g, request
 
-from ..errors import BadRequest, Unauthorized
+from ..errors import BadRequest, InvalidInput, Unauthorized
 from ..services import users
 from ..services.context import ServiceContext
 from ..services.users import Actor
@@ -34,11 +34,21 @@ def json_body() -> dict[str, Any]:
     return body
 
 
-def int_arg(name: str, default: int) -> int:
+def int_arg(name: str, default: int, minimum: int | None = None) -> int:
     value = request.args.get(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError as exc:
         raise BadRequest(f"query parameter '{name}' must be an integer") from exc
+    if minimum is not None and number < minimum:
+        raise BadRequest(f"query parameter '{name}' must be at least {minimum}")
+    return number
+
+
+def string_fields(body: dict[str, Any], *names: str) -> None:
+    """422 for fields that are present but not strings (null included)."""
+    for name in names:
+        if name in body and not isinstance(body[name], str):
+            raise InvalidInput(f"{name} must be a string", [{"field": name, "message": "must be a string"}])

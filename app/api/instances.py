@@ -10,11 +10,12 @@ from .common import current_actor, int_arg, json_body, services
 
 @bp.post("/process-instances")
 def start_instance():
+    actor = current_actor()
     body = json_body()
     model_id = body.get("process_model")
     if not isinstance(model_id, str) or not model_id:
         raise InvalidInput("process_model is required", [{"field": "process_model", "message": "required"}])
-    view = instances.start_instance(services(), current_actor(), model_id, body.get("data", {}))
+    view = instances.start_instance(services(), actor, model_id, body.get("data", {}))
     return view, 201
 
 
@@ -26,8 +27,8 @@ def list_instances():
             current_actor(),
             status=request.args.get("status") or None,
             model_id=request.args.get("process_model") or None,
-            limit=int_arg("limit", 100),
-            offset=int_arg("offset", 0),
+            limit=int_arg("limit", 100, minimum=1),
+            offset=int_arg("offset", 0, minimum=0),
         )
     }
 

@@ -2,17 +2,15 @@ from __future__ import annotations
 
 from ..services import messages
 from . import bp
-from .common import current_actor, json_body, services
+from .common import current_actor, json_body, services, string_fields
 
 
 @bp.post("/messages")
 def send_message():
+    actor = current_actor()
     body = json_body()
+    string_fields(body, "name")
     delivered = messages.send_message(
-        services(),
-        current_actor(),
-        str(body.get("name", "")),
-        body.get("correlations", {}),
-        body.get("payload", {}),
+        services(), actor, body.get("name", ""), body.get("correlations", {}), body.get("payload", {})
     )
     return {"instances": delivered}, 202

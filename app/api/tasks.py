@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import request
 
+from ..errors import InvalidInput
 from ..services import tasks
 from . import bp
 from .common import current_actor, int_arg, json_body, services
@@ -17,8 +18,8 @@ def list_tasks():
             scope=request.args.get("scope", "mine"),
             model_id=request.args.get("process_model") or None,
             instance_id=int_arg("instance", 0) if instance else None,
-            limit=int_arg("limit", 100),
-            offset=int_arg("offset", 0),
+            limit=int_arg("limit", 100, minimum=1),
+            offset=int_arg("offset", 0, minimum=0),
         )
     }
 
@@ -40,10 +41,13 @@ def unclaim_task(task_id: str):
 
 @bp.post("/tasks/<task_id>/assign")
 def assign_task(task_id: str):
+    actor = current_actor()
     username = json_body().get("username")
-    return tasks.assign_task(
-        services(), current_actor(), task_id, username if isinstance(username, str) else None
-    )
+    if username is not None and not isinstance(username, str):
+        raise InvalidInput(
+            "username must be a string or null", [{"field": "username", "message": "string or null"}]
+        )
+    return tasks.assign_task(services(), actor, task_id, username)
 
 
 @bp.post("/tasks/<task_id>/complete")

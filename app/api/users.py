@@ -3,7 +3,7 @@ from __future__ import annotations
 from ..errors import InvalidInput
 from ..services import users
 from . import bp
-from .common import current_actor, json_body, services
+from .common import current_actor, json_body, services, string_fields
 
 
 @bp.get("/users")
@@ -13,7 +13,9 @@ def list_users():
 
 @bp.post("/users")
 def create_user():
+    actor = current_actor()
     body = json_body()
+    string_fields(body, "username", "password", "display_name", "language")
     groups = body.get("groups", [])
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
         raise InvalidInput(
@@ -21,12 +23,12 @@ def create_user():
         )
     created = users.create_user(
         services(),
-        current_actor(),
-        username=str(body.get("username", "")),
-        password=str(body.get("password", "")),
-        display_name=str(body.get("display_name", "")),
+        actor,
+        username=body.get("username", ""),
+        password=body.get("password", ""),
+        display_name=body.get("display_name", ""),
         groups=groups,
-        language=str(body.get("language", "kk")),
+        language=body.get("language", "kk"),
     )
     return created, 201
 
@@ -38,9 +40,10 @@ def group_members(name: str):
 
 @bp.put("/groups/<name>/members")
 def set_group_members(name: str):
+    actor = current_actor()
     members = json_body().get("members")
     if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
         raise InvalidInput(
             "members must be a list of usernames", [{"field": "members", "message": "list of strings"}]
         )
-    return {"members": users.set_group_members(services(), current_actor(), name, members)}
+    return {"members": users.set_group_members(services(), actor, name, members)}

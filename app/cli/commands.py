@@ -128,14 +128,62 @@ def register_commands(app: Flask) -> None:
     @click.option("--host", default="127.0.0.1")
     @click.option("--port", default=5000, type=int)
     @click.option("--threads", default=8, type=int)
-    def serve(host: str, port: int, threads: int) -> None:
+    @click.option("--scheduler/--no-scheduler", default=True, help="fire timers in this process")
+    def serve(host: str, port: int, threads: int, scheduler: bool) -> None:
         """Serve the application with waitress (a production WSGI server)."""
         from waitress import serve as waitress_serve
 
+        from ..scheduler import TimerScheduler
+        from ..services.calendar_transfers import refresh_calendar
+
+        refresh_calendar(_services())
+        timer_scheduler = TimerScheduler(_services()) if scheduler else None
+        if timer_scheduler is not None:
+            timer_scheduler.start()
+            click.echo(f"timer scheduler {timer_scheduler.name} started")
         click.echo(f"serving on http://{host}:{port}")
-        waitress_serve(
-            current_app._get_current_object(), host=host, port=port, threads=threads, ident="assembly"
+        try:
+            waitress_serve(
+                current_app._get_current_object(), host=host, port=port, threads=threads, ident="assembly"
+            )
+        finally:
+            if timer_scheduler is not None:
+                timer_scheduler.shutdown()
+
+    @app.cli.group("scheduler")
+    def scheduler_group() -> None:
+        """The timer scheduler (several may run against one PostgreSQL database)."""
+
+    @scheduler_group.command("run")
+    @click.option("--once", is_flag=True, help="fire what is due now, then exit")
+    @click.option("--poll", "poll_seconds", default=5.0, type=float, help="seconds between safety polls")
+    @click.option("--lease", "lease_seconds", default=60.0, type=float, help="seconds a claim is held")
+    @click.option("--batch", "batch_size", default=100, type=int, help="timers claimed at a time")
+    def scheduler_run(once: bool, poll_seconds: float, lease_seconds: float, batch_size: int) -> None:
+        """Fire timers as they come due, until stopped (SIGINT or SIGTERM)."""
+        import signal
+        from datetime import timedelta
+
+        from ..scheduler import TimerScheduler, scheduler_name
+        from ..services import calendar_transfers, timer_starts, timers
+
+        ctx = _services()
+        lease = timedelta(seconds=lease_seconds)
+        if once:
+            calendar_transfers.refresh_calendar(ctx)
+            name = scheduler_name()
+            started = timer_starts.run_due(ctx)
+            fired = timers.run_due(ctx, name, lease=lease, batch_size=batch_size)
+            click.echo(f"{name}: {fired} timers fired, {started} instances started by timer")
+            return
+        runner = TimerScheduler(
+            ctx, blocking=True, poll_seconds=poll_seconds, lease=lease, batch_size=batch_size
         )
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: runner.shutdown())
+        click.echo(f"timer scheduler {runner.name} running")
+        runner.start()
+        click.echo(f"timer scheduler {runner.name} stopped: {runner.fired} timers fired")
 
     @app.cli.command("setup")
     @click.option("--demo/--no-demo", default=True, help="create demo users and instances")
@@ -145,12 +193,17 @@ def register_commands(app: Flask) -> None:
 
         ctx = _services()
         upgrade(current_app.extensions["db_engine"])
+        created = users.ensure_groups(
+            ctx, {**users.PROCEDURE_GROUPS, "analysts": "Analysts", "admins": "Administrators"}
+        )
+        if created:
+            click.echo(f"groups created: {', '.join(created)}")
+        if ctx.settings.admin_password and users.ensure_admin(ctx, ctx.settings.admin_password):
+            click.echo("administrator 'admin' created from ADMIN_PASSWORD")
         if demo:
             password = demo_data.create_demo_users(ctx)
             if password:
                 click.echo(f"demo users created; every demo user's password is: {password}")
-        if ctx.settings.admin_password and users.ensure_admin(ctx, ctx.settings.admin_password):
-            click.echo("administrator 'admin' created from ADMIN_PASSWORD")
         try:
             for result in deployments.deploy_folders(
                 ctx, SYSTEM, ctx.settings.bpmn_dir, ctx.settings.forms_dir

@@ -48,6 +48,7 @@ class ProcessBundle:
     files: dict[str, bytes]
     metadata: dict[str, str] = field(default_factory=dict)
     start_messages: list[str] = field(default_factory=list)
+    lanes: list[str] = field(default_factory=list)
 
 
 def _safe_xml_parser() -> etree.XMLParser:
@@ -138,8 +139,10 @@ def _expressions(task_spec: Any) -> Iterator[tuple[str, str, str]]:
         if source:
             yield "script", attr, source
     for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
-        if condition:
-            yield "expression", "condition", condition
+        # Gateway conditions come wrapped in an operator object holding the expression text.
+        source = condition if isinstance(condition, str) else (getattr(condition, "args", None) or [None])[0]
+        if isinstance(source, str) and source:
+            yield "expression", "condition", source
     for attr in ("cardinality", "condition"):
         source = getattr(task_spec, attr, None)
         if isinstance(source, str) and source:
@@ -152,9 +155,10 @@ def _expressions(task_spec: Any) -> Iterator[tuple[str, str, str]]:
             "timer" if isinstance(event_definition, TimerEventDefinition) else "payload",
             source,
         )
-    due = (getattr(task_spec, "extensions", None) or {}).get("properties", {}).get("due_at")
-    if due:
-        yield "expression", "due_at", due
+    properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    for name in ("due_at", "assignee"):
+        if properties.get(name):
+            yield "expression", name, properties[name]
 
 
 def _check_timer_literal(event_definition: TimerEventDefinition, source: str) -> str | None:
@@ -310,15 +314,24 @@ def parse_bundle(
         raise BundleInvalid([_problem_from_validation(exc, roots)]) from exc
 
     start_messages: list[str] = []
+    lanes: set[str] = set()
     for process_spec in _all_specs(spec, subprocess_specs):
         file = process_spec.file
         for task_spec in process_spec.task_specs.values():
             for where, element_id, message in _check_task_spec(task_spec, file, forms, known_groups):
                 problems.append(Problem(where, _line_of(roots, where, element_id), element_id, message))
+            if getattr(task_spec, "lane", None):
+                lanes.add(task_spec.lane)
             if process_spec is spec and isinstance(task_spec, StartEvent):
                 event_definition = getattr(task_spec, "event_definition", None)
                 if isinstance(event_definition, MessageEventDefinition):
                     start_messages.append(event_definition.name)
+    metadata = _process_metadata(roots[main_file], chosen)
+    for prop in FORM_PROPERTIES:
+        form_name = metadata.get(prop)
+        if form_name and form_name not in forms:
+            message = f"start form {prop} '{form_name}' is not among the deployed (valid) form files"
+            problems.append(Problem(main_file, _line_of(roots, main_file, chosen), chosen, message))
     if problems:
         raise BundleInvalid(problems)
 
@@ -327,14 +340,24 @@ def parse_bundle(
         spec=spec,
         subprocess_specs=subprocess_specs,
         files=dict(files),
-        metadata=_process_metadata(roots[main_file], chosen),
+        metadata=metadata,
         start_messages=sorted(set(start_messages)),
+        lanes=sorted(lanes),
     )
+
+
+def _root_or_none(content: bytes) -> etree._Element | None:
+    try:
+        return etree.fromstring(content, _safe_xml_parser())
+    except etree.XMLSyntaxError:
+        return None  # parse_bundle reports it with its line
 
 
 def referenced_forms(bpmn_content: bytes) -> set[str]:
     """Form file names a BPMN file references (to pick them from a forms folder)."""
-    root = etree.fromstring(bpmn_content, _safe_xml_parser())
+    root = _root_or_none(bpmn_content)
+    if root is None:
+        return set()
     names = set()
     for prop in root.xpath("//spiffworkflow:property", namespaces=NSMAP):
         if prop.get("name") in FORM_PROPERTIES and prop.get("value"):
@@ -344,7 +367,9 @@ def referenced_forms(bpmn_content: bytes) -> set[str]:
 
 def called_processes(bpmn_content: bytes) -> tuple[set[str], set[str]]:
     """(process ids defined, process ids called) in one BPMN file."""
-    root = etree.fromstring(bpmn_content, _safe_xml_parser())
+    root = _root_or_none(bpmn_content)
+    if root is None:
+        return set(), set()
     defined = set(root.xpath("//bpmn:process/@id", namespaces=NSMAP))
     called = set(root.xpath("//bpmn:callActivity/@calledElement", namespaces=NSMAP))
     return defined, called

@@ -7,18 +7,25 @@ saves the workflow only when the whole step succeeded (or records the error stat
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from .clock import current_clock
 from .errors import EngineError, MessageNotAwaited, TaskNotReady
 from .serializer import LoadedSpecs
 from .views import FailedTaskView, HumanTaskView, MessageWaitView, TimerView, WorkflowSnapshot
@@ -85,9 +92,114 @@ def complete_task(workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any])
     _guarded(lambda: _run_engine(workflow))
 
 
-def fire_timers(workflow: BpmnWorkflow) -> None:
+def fire_timers(workflow: BpmnWorkflow) -> list[TimerView]:
+    """Fire every timer that is due (strictly before the clock's now) and run on; returns the
+    timers that fired, each as it was waiting before."""
+    now = current_clock().now()
+    due = [t for t in waiting_timers(workflow) if t.due_at < now]
+    cycles = {t.task_id: _cycle_value(workflow, t.task_id) for t in due}
     _guarded(workflow.refresh_timers)
     _guarded(lambda: _run_engine(workflow))
+    still_waiting = {(t.task_id, t.due_at) for t in waiting_timers(workflow)}
+    fired = []
+    for timer in due:
+        before = cycles[timer.task_id]
+        if before is not None:
+            # The engine refreshes timers after each round: a cycle that fell behind catches up
+            # with every missed occurrence in this one call.
+            after = _cycle_value(workflow, timer.task_id)
+            count = before["cycles"] - after["cycles"] if after is not None else max(before["cycles"], 1)
+            step = timedelta(seconds=before["duration"])
+            fired.extend(
+                TimerView(timer.task_id, timer.element_id, timer.due_at + n * step) for n in range(count)
+            )
+        elif (timer.task_id, timer.due_at) not in still_waiting:
+            fired.append(timer)
+    return fired
+
+
+def _cycle_value(workflow: BpmnWorkflow, task_id: str) -> dict[str, Any] | None:
+    task = _find_task(workflow, task_id)
+    if task is None or not isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+        return None
+    value = task._get_internal_data("event_value")
+    return dict(value) if value is not None else None
+
+
+def move_timer(workflow: BpmnWorkflow, task_id: str, due_at: datetime) -> TimerView:
+    """Give a waiting timer a new due time (the engine's own value, which the stored rows follow)."""
+    task = _find_task(workflow, task_id)
+    if (
+        task is None
+        or task.state != TaskState.WAITING
+        or not isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+        or _timer_due(task) is None
+    ):
+        raise TaskNotReady(f"task {task_id} is not a waiting timer")
+    when = _aware(due_at).astimezone(UTC).isoformat()
+    if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+        value = dict(task._get_internal_data("event_value"))
+        value["next"] = when
+    else:
+        value = when
+    task._set_internal_data(event_value=value)
+    return TimerView(str(task.id), task.task_spec.bpmn_id, _timer_due(task))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    """A timer start event's schedule: first due time, then `cycles` - 1 more, `period` apart
+    (cycles is None for a single start, negative for an unbounded cycle)."""
+
+    element_id: str
+    due_at: datetime
+    cycles: int | None = None
+    period: timedelta | None = None
+
+
+def start_timers(specs: LoadedSpecs, script_engine: PythonScriptEngine, base: datetime) -> list[StartTimer]:
+    """The timer start events of a process, with durations counted from `base` (deployment).
+
+    The scheduler starts an instance at each due time (`leave_start_timers`), so that such a
+    process is started by the calendar rather than waiting, once started, for its own timer."""
+    found = []
+    workflow: BpmnWorkflow | None = None
+    for spec in specs.spec.task_specs.values():
+        event_definition = getattr(spec, "event_definition", None)
+        if not isinstance(spec, StartEvent) or not isinstance(event_definition, TimerEventDefinition):
+            continue
+        if workflow is None:
+            workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
+        task = workflow.get_tasks(spec_name=spec.name)[0]
+        value = _guarded(lambda: script_engine.evaluate(task, event_definition.expression))  # noqa: B023
+        found.append(_guarded(lambda: _start_timer(spec.bpmn_id, event_definition, str(value), base)))  # noqa: B023
+    return found
+
+
+def _start_timer(element_id: str, event_definition, value: str, base: datetime) -> StartTimer:
+    if isinstance(event_definition, CycleTimerEventDefinition):
+        cycles, start, period = TimerEventDefinition.parse_iso_recurring_interval(value)
+        parts = value.upper().replace("--", "/").strip("R").split("/")
+        if len(parts) == 2 and parts[1].startswith("P"):  # "R3/PT1H": from deployment on
+            start = base + period
+        return StartTimer(element_id, _aware(start).astimezone(UTC), cycles, period)
+    if isinstance(event_definition, DurationTimerEventDefinition):
+        parsed = TimerEventDefinition.parse_iso_duration(value)
+        return StartTimer(element_id, base + TimerEventDefinition.get_timedelta_from_start(parsed, base))
+    return StartTimer(element_id, _aware(TimerEventDefinition.get_datetime(value)).astimezone(UTC))
+
+
+def leave_start_timers(workflow: BpmnWorkflow) -> None:
+    """Let a workflow the scheduler just created pass its timer start event now, and once."""
+    when = (current_clock().now() - timedelta(microseconds=1)).isoformat()
+    for task in workflow.get_tasks(state=TaskState.WAITING, spec_class=StartEvent):
+        event_definition = task.task_spec.event_definition
+        if isinstance(event_definition, CycleTimerEventDefinition):
+            value = dict(task._get_internal_data("event_value") or {"duration": 0})
+            task._set_internal_data(event_value={**value, "cycles": 1, "next": when})
+        elif isinstance(event_definition, TimerEventDefinition):
+            task._set_internal_data(event_value=when)
+    fire_timers(workflow)
 
 
 def _matching_correlations(
@@ -179,6 +291,16 @@ def message_waits(workflow: BpmnWorkflow) -> list[MessageWaitView]:
     return waits
 
 
+def _assignee(workflow: BpmnWorkflow, task, expression: str | None) -> str | None:
+    if not expression:
+        return None
+    try:
+        value = workflow.script_engine.evaluate(task, expression)
+    except Exception:  # no assignee: the task stays with its lane's group
+        return None
+    return value if isinstance(value, str) and value else None
+
+
 def _due_at(workflow: BpmnWorkflow, task, expression: str | None) -> datetime | None:
     if not expression:
         return None
@@ -210,6 +332,7 @@ def human_tasks(workflow: BpmnWorkflow) -> list[HumanTaskView]:
                 form_ui_schema=properties.get("formUiSchemaFilename"),
                 instructions=(spec.extensions or {}).get("instructionsForEndUser"),
                 due_at=_due_at(workflow, task, properties.get("due_at")),
+                assignee=_assignee(workflow, task, properties.get("assignee")),
                 data=task.data,
             )
         )

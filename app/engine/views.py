@@ -18,6 +18,8 @@ class HumanTaskView:
     form_ui_schema: str | None
     instructions: str | None
     due_at: datetime | None
+    # A username the diagram reserves the task for (a ballot is its member's), or None.
+    assignee: str | None = None
     data: dict[str, Any] = field(repr=False, default_factory=dict)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,33 @@ class LruCache(Generic[K, V]):
         return value
 
 
+class TtlCache(Generic[K, V]):
+    """Remembers values for a few seconds (who a token's user is, and their groups)."""
+
+    def __init__(self, seconds: float, size: int = 4096) -> None:
+        self._seconds = seconds
+        self._size = size
+        self._items: dict[K, tuple[float, V]] = {}
+        self._lock = threading.Lock()
+
+    def get_or_create(self, key: K, create: Callable[[], V]) -> V:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+        value = create()
+        with self._lock:
+            if len(self._items) >= self._size:
+                self._items.clear()
+            self._items[key] = (now + self._seconds, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
 @dataclass
 class ServiceContext:
     session_factory: sessionmaker[Session]
@@ -49,6 +77,8 @@ class ServiceContext:
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     specs_cache: LruCache[int, Any] = field(default_factory=LruCache)
     forms_cache: LruCache[tuple[int, str], Any] = field(default_factory=lambda: LruCache(256))
+    # A changed membership or a deactivated user takes effect for tokens within this time.
+    actors_cache: TtlCache[str, Any] = field(default_factory=lambda: TtlCache(5.0))
 
     def uow(self, *, write: bool = False) -> UnitOfWork:
         return UnitOfWork(self.session_factory, write=write)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from ..db.models import ProcessInstance, ProcessModel, User
 from ..errors import AppError
-from . import instances, users
+from . import instances, tasks, users
 from .context import ServiceContext
 from .users import SYSTEM
 
@@ -43,12 +44,14 @@ def _demo_people() -> list[tuple[str, str, str, list[str], list[str]]]:
 
 
 def create_demo_users(ctx: ServiceContext) -> str | None:
-    """Create the demo users on an empty database; returns their password, or None."""
+    """Create the demo users that do not exist yet; returns their password, or None."""
     with ctx.uow() as uow:
-        if uow.session.scalar(select(func.count(User.id))):
-            return None
+        existing = set(uow.session.scalars(select(User.username)))
+    people = [p for p in _demo_people() if p[0] not in existing]
+    if not people:
+        return None
     password = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
-    for username, name, language, groups, leads in _demo_people():
+    for username, name, language, groups, leads in people:
         users.create_user(
             ctx,
             SYSTEM,
@@ -62,24 +65,114 @@ def create_demo_users(ctx: ServiceContext) -> str | None:
     return password
 
 
-def demo_start_data(ctx: ServiceContext) -> dict[str, list[dict[str, Any]]]:
-    """Start data for demo instances, per process model (several states each)."""
-    return {}
+def _local(ctx: ServiceContext, days: int, hour: int = 18, minute: int = 30) -> str:
+    """An ISO date-time with offset, `days` from now, in the application's time zone."""
+    from zoneinfo import ZoneInfo
+
+    moment = ctx.now().astimezone(ZoneInfo(ctx.settings.timezone)) + timedelta(days=days)
+    return moment.replace(hour=hour, minute=minute, second=0, microsecond=0).isoformat()
+
+
+def _complete(ctx: ServiceContext, instance_id: int, element_id: str, username: str, data: dict) -> None:
+    actor = users.actor_for(ctx, username)
+    for task in tasks.list_tasks(ctx, SYSTEM, scope="all", instance_id=instance_id):
+        if task["name"] == element_id:
+            tasks.complete_task(ctx, actor, task["id"], data)
+            return
+
+
+def _poll_data(ctx: ServiceContext, question: str, days: int) -> dict[str, Any]:
+    return {"poll_question": question, "poll_description": None, "poll_deadline": _local(ctx, days)}
+
+
+def _registration(ctx: ServiceContext, number: str, **overrides: Any) -> dict[str, Any]:
+    data = {
+        "received_at": _local(ctx, -1, 11, 15),
+        "registration_number": number,
+        "appeal_type": "complaint",
+        "appeal_language": "kk",
+        "anonymous": False,
+        "applicant_kind": "individual",
+        "applicant_name": "Асқар Нұрланұлы",
+        "applicant_id_number": "850101300123",
+        "applicant_address": "Астана қ., Мәңгілік Ел д., 8",
+        "substance": "Мәдени орталықтың үй-жайын беру туралы өтініш.",
+        "reports_crime_or_threat": False,
+        "within_competence": True,
+    }
+    data.update(overrides)
+    return data
 
 
 def create_demo_instances(ctx: ServiceContext) -> int:
+    """Instances of each procedure in different states, so every demo inbox has work."""
     with ctx.uow() as uow:
         if uow.session.scalar(select(func.count(ProcessInstance.id))):
             return 0
         models = set(uow.session.scalars(select(ProcessModel.id)))
     started = 0
-    for model_id, starts in demo_start_data(ctx).items():
+
+    def start(model_id: str, data: dict[str, Any]) -> int | None:
+        nonlocal started
         if model_id not in models:
-            continue
-        for data in starts:
-            try:
-                instances.start_instance(ctx, SYSTEM, model_id, data)
-                started += 1
-            except AppError:
-                continue
+            return None
+        try:
+            view = instances.start_instance(ctx, SYSTEM, model_id, data)
+        except AppError:
+            return None
+        started += 1
+        return int(view["id"])
+
+    # Council polls: one waiting for the Chairman, one open for ballots with a few votes cast.
+    waiting = start("council_poll", _poll_data(ctx, "", 7))
+    if waiting:
+        _complete(
+            ctx,
+            waiting,
+            "Task_PreparePoll",
+            "sec.aliya",
+            {
+                "poll_question": "Approve the plan of events for the Day of Unity of the Peoples?",
+                "poll_deadline": _local(ctx, 7),
+            },
+        )
+    open_poll = start("council_poll", _poll_data(ctx, "", 5))
+    if open_poll:
+        _complete(
+            ctx,
+            open_poll,
+            "Task_PreparePoll",
+            "sec.dmitry",
+            {
+                "poll_question": "Recommend the annual report of the Assembly to the Session?",
+                "poll_deadline": _local(ctx, 5),
+            },
+        )
+        _complete(ctx, open_poll, "Task_ChairmanAgreement", "chairman", {"chairman_decision": "agree"})
+    start("council_poll", _poll_data(ctx, "", 10))
+    # A rotation of the Deputy Chairmen whose term ends in 50 days.
+    start(
+        "deputy_rotation",
+        {"term_end": _local(ctx, 50)[:10], "term_months": 12, "current_deputies": DEPUTIES[:2]},
+    )
+    # Policy documents: a programme at the expert review, a Concept being drafted.
+    programme = start("policy_document", {"document_type": "program"})
+    if programme:
+        _complete(
+            ctx,
+            programme,
+            "Task_DraftDocument",
+            "sec.john",
+            {
+                "document_title": "Programme of inter-ethnic harmony 2027-2029",
+                "document_summary": "Priorities and measures for three years.",
+                "draft_text": "1. Language. 2. Culture. 3. Youth.",
+            },
+        )
+    start("policy_document", {"document_type": "concept"})
+    # Appeals: one to register, one registered and waiting for an executor.
+    start("appeal", {})
+    registered = start("appeal", {})
+    if registered:
+        _complete(ctx, registered, "Task_RegisterAppeal", "sec.aliya", _registration(ctx, "APK-2026-0001"))
     return started

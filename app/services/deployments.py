@@ -77,6 +77,7 @@ def deploy(
                 in_force_to=_date_or_none(bundle.metadata.get("in_force_to")),
                 metadata_json=bundle.metadata,
                 start_messages=bundle.start_messages,
+                lanes=bundle.lanes,
                 deployed_by=actor.username,
                 deployed_at=now,
                 files=[ProcessFile(name=n, content=c) for n, c in sorted(bundle.files.items())],

@@ -23,6 +23,16 @@ def _field_path(error: Any) -> str:
     return _path(error)
 
 
+def with_defaults(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The data with each missing top-level property given the schema's `default`."""
+    defaults = {
+        name: prop["default"]
+        for name, prop in (schema.get("properties") or {}).items()
+        if isinstance(prop, dict) and "default" in prop
+    }
+    return {**defaults, **data}
+
+
 def validation_errors(schema: dict[str, Any], data: Any) -> list[dict[str, str]]:
     """One error per field, by JSON path; empty when the data is valid."""
     validator = Draft202012Validator(schema, format_checker=FormatChecker())

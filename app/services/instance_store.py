@@ -6,12 +6,13 @@ transaction, so the inbox, the scheduler and message routing never deserialize i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import delete, select
 
-from ..db.models import HumanTask, MessageSubscription, ProcessInstance, WaitingTimer
+from ..db.models import HumanTask, MessageSubscription, ProcessInstance, User, WaitingTimer
 from ..engine import runner
 from ..engine.errors import EngineError
 from ..engine.functions import diagram_functions
@@ -47,6 +48,26 @@ def load_workflow(ctx: ServiceContext, uow: UnitOfWork, instance: ProcessInstanc
     return runner.attach(workflow, script_engine(ctx, uow))
 
 
+def run_step(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    step: Callable[[BpmnWorkflow], object],
+) -> EngineError | None:
+    """Run one engine step and save the outcome; a failing script leaves the instance in error.
+
+    Errors that mean the step does not apply (a task no longer ready, a message not awaited)
+    propagate before anything is saved."""
+    error: EngineError | None = None
+    try:
+        step(workflow)
+    except EngineError as exc:
+        error = exc
+    save_workflow(ctx, uow, instance, workflow, error=error)
+    return error
+
+
 def save_workflow(
     ctx: ServiceContext,
     uow: UnitOfWork,
@@ -69,18 +90,21 @@ def save_workflow(
         instance.status = "complete" if snap.completed else "running"
         instance.error_element = None
         instance.error_message = None
-    if instance.id is None:
+    is_new = instance.id is None
+    if is_new:
         uow.session.flush()
-    _sync_tasks(uow, instance, snap.human_tasks if instance.status == "running" else [], now)
-    _sync_timers(uow, instance, snap.timers if instance.status == "running" else [])
-    _sync_messages(uow, instance, snap.messages if instance.status == "running" else [])
+    running = instance.status == "running"
+    # A new instance has no rows to compare with: skip the reads.
+    _sync_tasks(uow, instance, snap.human_tasks if running else [], now, is_new)
+    _sync_timers(uow, instance, snap.timers if running else [], is_new)
+    _sync_messages(uow, instance, snap.messages if running else [], is_new)
 
 
-def _sync_tasks(uow: UnitOfWork, instance: ProcessInstance, tasks: list, now: datetime) -> None:
-    existing = {
-        t.id: t for t in uow.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id))
-    }
+def _sync_tasks(uow: UnitOfWork, instance: ProcessInstance, tasks: list, now: datetime, is_new: bool) -> None:
+    query = select(HumanTask).where(HumanTask.instance_id == instance.id)
+    existing = {} if is_new else {t.id: t for t in uow.session.scalars(query)}
     current = {t.task_id: t for t in tasks}
+    reserved_for = _user_ids(uow, {t.assignee for t in tasks if t.assignee and t.task_id not in existing})
     for task_id, row in existing.items():
         if task_id not in current:
             uow.session.delete(row)
@@ -102,17 +126,24 @@ def _sync_tasks(uow: UnitOfWork, instance: ProcessInstance, tasks: list, now: da
                     instructions=view.instructions,
                     created_at=now,
                     due_at=view.due_at,
+                    assignee_id=reserved_for.get(view.assignee or ""),
+                    reserved=(view.assignee or "") in reserved_for,
                 )
             )
         elif row.due_at != view.due_at:
             row.due_at = view.due_at
 
 
-def _sync_timers(uow: UnitOfWork, instance: ProcessInstance, timers: list) -> None:
-    existing = {
-        (t.task_id, t.due_at): t
-        for t in uow.session.scalars(select(WaitingTimer).where(WaitingTimer.instance_id == instance.id))
-    }
+def _user_ids(uow: UnitOfWork, usernames: set[str]) -> dict[str, int]:
+    if not usernames:
+        return {}
+    rows = uow.session.execute(select(User.username, User.id).where(User.username.in_(usernames)))
+    return {username: user_id for username, user_id in rows}
+
+
+def _sync_timers(uow: UnitOfWork, instance: ProcessInstance, timers: list, is_new: bool) -> None:
+    query = select(WaitingTimer).where(WaitingTimer.instance_id == instance.id)
+    existing = {} if is_new else {(t.task_id, t.due_at): t for t in uow.session.scalars(query)}
     current = {(t.task_id, t.due_at): t for t in timers}
     for key, row in existing.items():
         if key not in current:
@@ -129,8 +160,9 @@ def _sync_timers(uow: UnitOfWork, instance: ProcessInstance, timers: list) -> No
             )
 
 
-def _sync_messages(uow: UnitOfWork, instance: ProcessInstance, waits: list) -> None:
-    uow.session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+def _sync_messages(uow: UnitOfWork, instance: ProcessInstance, waits: list, is_new: bool) -> None:
+    if not is_new:
+        uow.session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
     for wait in waits:
         uow.add(
             MessageSubscription(

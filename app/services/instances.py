@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from ..db.models import STATUSES, HumanTask, ProcessInstance
+from ..db.models import STATUSES, HumanTask, ProcessInstance, ProcessVersion
 from ..engine import runner
-from ..engine.errors import EngineError, TaskNotReady
+from ..engine.errors import TaskNotReady
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
-from .deployments import latest_version, specs_of
-from .instance_store import load_workflow, lock_instance, save_workflow, script_engine
-from .tasks import task_summary
+from .deployments import form_of, latest_version, specs_of
+from .forms import validation_errors, with_defaults
+from .instance_store import load_workflow, lock_instance, run_step, save_workflow, script_engine
+from .tasks import task_summary, usernames
 from .uow import UnitOfWork
 from .users import Actor
 
@@ -32,6 +33,13 @@ def start_in(
     version = latest_version(uow, model_id)
     if not _may_start(actor, version.metadata_json or {}):
         raise Forbidden(f"you may not start '{model_id}'")
+    start_form = (version.metadata_json or {}).get("formJsonSchemaFilename")
+    if start_form:
+        schema = form_of(ctx, uow, version.id, start_form)
+        data = with_defaults(schema, dict(data))
+        errors = validation_errors(schema, data)
+        if errors:
+            raise InvalidInput("the start form has errors", errors)
     now = ctx.now()
     instance = ProcessInstance(
         model_id=model_id,
@@ -45,12 +53,7 @@ def start_in(
     )
     uow.add(instance)
     workflow = runner.create(specs_of(ctx, version), data, script_engine(ctx, uow))
-    error: EngineError | None = None
-    try:
-        runner.advance(workflow)
-    except EngineError as exc:
-        error = exc
-    save_workflow(ctx, uow, instance, workflow, error=error)
+    run_step(ctx, uow, instance, workflow, runner.advance)
     return instance, workflow
 
 
@@ -75,16 +78,19 @@ def start_instance(
 
 
 def instance_view(uow: UnitOfWork, instance: ProcessInstance) -> dict[str, Any]:
-    tasks = uow.session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id).order_by(HumanTask.created_at)
+    tasks = list(
+        uow.session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id).order_by(HumanTask.created_at)
+        )
     )
+    names = usernames(uow, {t.assignee_id for t in tasks if t.assignee_id})
     return {
         "id": instance.id,
         "process_model": instance.model_id,
         "version": instance.version.version,
         "status": instance.status,
         "data": instance.data,
-        "tasks": [task_summary(t) for t in tasks],
+        "tasks": [task_summary(t, names) for t in tasks],
         "error": (
             {"element_id": instance.error_element, "message": instance.error_message}
             if instance.status == "error"
@@ -97,16 +103,33 @@ def instance_view(uow: UnitOfWork, instance: ProcessInstance) -> dict[str, Any]:
     }
 
 
-def _get(uow: UnitOfWork, instance_id: int) -> ProcessInstance:
+def _readable_versions(uow: UnitOfWork, actor: Actor) -> list[int]:
+    """Versions whose lanes include one of the actor's groups (the table is small)."""
+    rows = uow.session.execute(select(ProcessVersion.id, ProcessVersion.lanes))
+    return [version_id for version_id, lanes in rows if actor.groups.intersection(lanes or [])]
+
+
+def _may_read(actor: Actor, instance: ProcessInstance) -> bool:
+    """Administrators, the initiator, and members of a group with a lane in the process."""
+    return (
+        actor.is_admin
+        or actor.username == instance.started_by
+        or bool(actor.groups.intersection(instance.version.lanes or []))
+    )
+
+
+def _get(uow: UnitOfWork, instance_id: int, actor: Actor) -> ProcessInstance:
     instance = uow.session.get(ProcessInstance, instance_id)
     if instance is None:
         raise NotFound(f"process instance {instance_id} not found")
+    if not _may_read(actor, instance):
+        raise Forbidden("this instance belongs to a process you take no part in")
     return instance
 
 
 def get_instance(ctx: ServiceContext, actor: Actor, instance_id: int) -> dict[str, Any]:
     with ctx.uow() as uow:
-        return instance_view(uow, _get(uow, instance_id))
+        return instance_view(uow, _get(uow, instance_id, actor))
 
 
 def list_instances(
@@ -128,6 +151,13 @@ def list_instances(
     if model_id:
         query = query.where(ProcessInstance.model_id == model_id)
     with ctx.uow() as uow:
+        if not actor.is_admin:
+            query = query.where(
+                or_(
+                    ProcessInstance.started_by == actor.username,
+                    ProcessInstance.version_id.in_(_readable_versions(uow, actor)),
+                )
+            )
         return [
             {
                 "id": i.id,
@@ -144,7 +174,7 @@ def list_instances(
 
 def history(ctx: ServiceContext, actor: Actor, instance_id: int) -> list[dict[str, Any]]:
     with ctx.uow() as uow:
-        _get(uow, instance_id)
+        _get(uow, instance_id, actor)
         return [
             {
                 "at": r.at.isoformat(),
@@ -183,16 +213,11 @@ def retry_instance(ctx: ServiceContext, actor: Actor, instance_id: int) -> dict[
         instance = lock_instance(uow, instance_id)
         if instance.status != "error":
             raise Conflict(f"instance {instance_id} is not in error")
-        workflow = load_workflow(ctx, uow, instance)
         failed_element = instance.error_element
-        error: EngineError | None = None
         try:
-            runner.retry(workflow)
+            error = run_step(ctx, uow, instance, load_workflow(ctx, uow, instance), runner.retry)
         except TaskNotReady as exc:
             raise Conflict(str(exc)) from exc
-        except EngineError as exc:
-            error = exc
-        save_workflow(ctx, uow, instance, workflow, error=error)
         audit.record(
             uow,
             at=ctx.now(),

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
 
 from ..db.models import MessageSubscription, ProcessModel, ProcessVersion
 from ..engine import runner
-from ..engine.errors import EngineError, MessageNotAwaited
+from ..engine.errors import MessageNotAwaited
 from ..engine.views import MessageWaitView
 from ..errors import InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
-from .instance_store import load_workflow, lock_instance, save_workflow
+from .instance_store import load_workflow, lock_instance, run_step
 from .instances import start_in
 from .uow import UnitOfWork
 from .users import Actor
@@ -48,20 +49,19 @@ def send_message(
             [{"field": "name", "message": "required"}],
         )
     delivered: list[int] = []
+
+    def deliver(workflow: BpmnWorkflow) -> None:
+        runner.deliver_message(workflow, name, correlations, payload)
+
     with ctx.uow(write=True) as uow:
         for instance_id in _waiting_instances(uow, name, correlations):
             instance = lock_instance(uow, instance_id)
             if instance.status != "running":
                 continue
-            workflow = load_workflow(ctx, uow, instance)
-            error: EngineError | None = None
             try:
-                runner.deliver_message(workflow, name, correlations, payload)
+                run_step(ctx, uow, instance, load_workflow(ctx, uow, instance), deliver)
             except MessageNotAwaited:
                 continue
-            except EngineError as exc:
-                error = exc
-            save_workflow(ctx, uow, instance, workflow, error=error)
             audit.record(
                 uow,
                 at=ctx.now(),
@@ -74,14 +74,10 @@ def send_message(
         if not delivered:
             for model_id in _models_started_by(uow, name):
                 instance, workflow = start_in(ctx, uow, actor, model_id, {})
-                error = None
                 try:
-                    runner.deliver_message(workflow, name, correlations, payload)
+                    run_step(ctx, uow, instance, workflow, deliver)
                 except MessageNotAwaited:
                     continue
-                except EngineError as exc:
-                    error = exc
-                save_workflow(ctx, uow, instance, workflow, error=error)
                 audit.record(
                     uow,
                     at=ctx.now(),

@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from ..db.models import HumanTask, Membership, ProcessInstance, User
 from ..engine import runner
-from ..engine.errors import EngineError, TaskNotReady
+from ..engine.errors import TaskNotReady
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
 from .deployments import form_of
 from .forms import validation_errors
-from .instance_store import load_workflow, lock_instance, save_workflow
+from .instance_store import load_workflow, lock_instance, run_step
 from .uow import UnitOfWork
 from .users import Actor
 
@@ -33,11 +33,12 @@ def task_summary(task: HumanTask, usernames: Mapping[int, str] | None = None) ->
         "lane": task.lane,
         "assignee": (usernames or {}).get(task.assignee_id) if task.assignee_id else None,
         "due_at": task.due_at.isoformat() if task.due_at else None,
+        "reserved": bool(task.reserved),
         "created_at": task.created_at.isoformat(),
     }
 
 
-def _usernames(uow: UnitOfWork, ids: set[int]) -> dict[int, str]:
+def usernames(uow: UnitOfWork, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return {
@@ -71,7 +72,7 @@ def list_tasks(
     query = query.order_by(HumanTask.created_at, HumanTask.id).limit(max(1, min(limit, 1000))).offset(offset)
     with ctx.uow() as uow:
         rows = list(uow.session.scalars(query))
-        names = _usernames(uow, {r.assignee_id for r in rows if r.assignee_id})
+        names = usernames(uow, {r.assignee_id for r in rows if r.assignee_id})
         return [task_summary(r, names) for r in rows]
 
 
@@ -93,7 +94,7 @@ def get_task(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]:
             raise Forbidden("this task belongs to a group you are not in")
         instance = uow.session.get(ProcessInstance, task.instance_id)
         assert instance is not None
-        view = task_summary(task, _usernames(uow, {task.assignee_id} if task.assignee_id else set()))
+        view = task_summary(task, usernames(uow, {task.assignee_id} if task.assignee_id else set()))
         view["form"] = {
             "schema": form_of(ctx, uow, instance.version_id, task.form_schema) if task.form_schema else None,
             "ui_schema": form_of(ctx, uow, instance.version_id, task.form_ui_schema)
@@ -158,8 +159,14 @@ def unclaim_task(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, A
         task, instance = _locked_task(uow, task_id)
         if task.assignee_id is None:
             raise Conflict("the task is not claimed")
-        if task.assignee_id != actor.user_id and not (actor.is_admin or task.group_name in actor.lead_of):
+        overrides = actor.is_admin or task.group_name in actor.lead_of
+        if task.assignee_id != actor.user_id and not overrides:
             raise Forbidden("only the assignee, a group lead or an administrator may release this task")
+        if task.reserved and not overrides:
+            raise Forbidden(
+                "the procedure reserves this task for its assignee: only a group lead or an "
+                "administrator may release it"
+            )
         task.assignee_id = None
         audit.record(
             uow,
@@ -217,15 +224,16 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) ->
             errors = validation_errors(form_of(ctx, uow, instance.version_id, task.form_schema), dict(data))
             if errors:
                 raise InvalidInput("the form has errors", errors)
-        workflow = load_workflow(ctx, uow, instance)
-        error: EngineError | None = None
         try:
-            runner.complete_task(workflow, task_id, data)
+            error = run_step(
+                ctx,
+                uow,
+                instance,
+                load_workflow(ctx, uow, instance),
+                lambda workflow: runner.complete_task(workflow, task_id, data),
+            )
         except TaskNotReady as exc:
             raise Conflict(f"task {task_id} is already completed or no longer exists") from exc
-        except EngineError as exc:
-            error = exc
-        save_workflow(ctx, uow, instance, workflow, error=error)
         audit.record(
             uow,
             at=ctx.now(),
@@ -251,8 +259,9 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) ->
 
 def _next_tasks_for(uow: UnitOfWork, instance_id: int, actor: Actor) -> list[dict[str, Any]]:
     rows = uow.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id))
+    mine = {actor.user_id: actor.username} if actor.user_id else {}
     return [
-        task_summary(t)
+        task_summary(t, mine)
         for t in rows
         if t.assignee_id == actor.user_id or (t.assignee_id is None and t.group_name in actor.groups)
     ]

@@ -37,10 +37,9 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
+        # close() returns the connection with its transaction rolled back, without expiring
+        # the loaded objects one by one as rollback() would (views read them afterwards).
+        self.session.close()
 
     @property
     def is_postgresql(self) -> bool:

@@ -18,6 +18,15 @@ from .uow import UnitOfWork
 
 LANGUAGES = ("kk", "ru", "en")
 SYSTEM_GROUPS = ("analysts", "admins")
+# The groups the shipped procedures have lanes for (bpmn/), with their English titles.
+PROCEDURE_GROUPS = {
+    "secretariat": "Secretariat",
+    "secretariat_head": "Head of the Secretariat",
+    "council": "Council of the Assembly",
+    "chairman": "Chairman of the Assembly",
+    "president_office": "Office of the President",
+    "expert_council": "Scientific and Expert Council",
+}
 SYSTEM_ACTOR = "system"
 
 
@@ -188,7 +197,22 @@ def set_group_members(ctx: ServiceContext, actor: Actor, name: str, usernames: I
             details={"group": name, "before": before, "after": wanted},
         )
         uow.commit()
+        ctx.actors_cache.clear()
     return wanted
+
+
+def ensure_groups(ctx: ServiceContext, titles: dict[str, str]) -> list[str]:
+    """Create the groups that do not exist yet; returns the names created."""
+    with ctx.uow(write=True) as uow:
+        missing = sorted(set(titles) - group_names(uow))
+        for name in missing:
+            uow.add(Group(name=name, title=titles[name]))
+        if missing:
+            audit.record(
+                uow, at=ctx.now(), actor=SYSTEM_ACTOR, action="groups.created", details={"groups": missing}
+            )
+        uow.commit()
+    return missing
 
 
 def group_names(uow: UnitOfWork) -> set[str]:
@@ -226,7 +250,7 @@ def actor_from_token(ctx: ServiceContext, token: str) -> Actor:
         raise Unauthorized("the token has expired") from exc
     except BadSignature as exc:
         raise Unauthorized("invalid token") from exc
-    return actor_for(ctx, payload["u"])
+    return ctx.actors_cache.get_or_create(payload["u"], lambda: actor_for(ctx, payload["u"]))
 
 
 def ensure_admin(ctx: ServiceContext, password: str) -> bool:

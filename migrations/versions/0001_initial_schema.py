@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:55:25.088823
+Create Date: 2026-11-23
 """
 
 from alembic import op
@@ -34,6 +34,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_instance_id'), ['instance_id'], unique=False)
 
+    op.create_table('calendar_transfers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.String(length=255), nullable=False),
+    sa.Column('created_by', sa.String(length=64), nullable=False),
+    sa.Column('created_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_transfers')),
+    sa.UniqueConstraint('day', name=op.f('uq_calendar_transfers_day'))
+    )
     op.create_table('groups',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
@@ -85,6 +95,7 @@ def upgrade() -> None:
     sa.Column('in_force_to', sa.Date(), nullable=True),
     sa.Column('metadata_json', sa.JSON(), nullable=False),
     sa.Column('start_messages', sa.JSON(), nullable=False),
+    sa.Column('lanes', sa.JSON(), nullable=False),
     sa.Column('deployed_by', sa.String(length=64), nullable=False),
     sa.Column('deployed_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['model_id'], ['process_models.id'], name=op.f('fk_process_versions_model_id_process_models')),
@@ -93,6 +104,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('process_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_process_versions_model_id'), ['model_id'], unique=False)
+
+    op.create_table('saved_filters',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('query', sa.JSON(), nullable=False),
+    sa.Column('shared_group', sa.String(length=64), nullable=True),
+    sa.Column('created_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_saved_filters_owner_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_saved_filters'))
+    )
+    with op.batch_alter_table('saved_filters', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_saved_filters_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_saved_filters_shared_group'), ['shared_group'], unique=False)
 
     op.create_table('process_files',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -129,6 +154,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_process_instances_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_process_instances_version_id'), ['version_id'], unique=False)
 
+    op.create_table('scheduled_starts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('model_id', sa.String(length=128), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('element_id', sa.String(length=255), nullable=False),
+    sa.Column('due_at', app.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cycles_left', sa.Integer(), nullable=True),
+    sa.Column('period_seconds', sa.Double(), nullable=True),
+    sa.ForeignKeyConstraint(['version_id'], ['process_versions.id'], name=op.f('fk_scheduled_starts_version_id_process_versions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scheduled_starts')),
+    sa.UniqueConstraint('version_id', 'element_id', name=op.f('uq_scheduled_starts_version_id'))
+    )
+    with op.batch_alter_table('scheduled_starts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_scheduled_starts_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_scheduled_starts_model_id'), ['model_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_scheduled_starts_version_id'), ['version_id'], unique=False)
+
+    op.create_table('attachments',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.String(length=36), nullable=True),
+    sa.Column('field', sa.String(length=255), nullable=True),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=255), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('uploaded_by', sa.String(length=64), nullable=False),
+    sa.Column('uploaded_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instances.id'], name=op.f('fk_attachments_instance_id_process_instances'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attachments'))
+    )
+    with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attachments_instance_id'), ['instance_id'], unique=False)
+
     op.create_table('human_tasks',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=False),
@@ -139,6 +198,7 @@ def upgrade() -> None:
     sa.Column('lane', sa.String(length=64), nullable=True),
     sa.Column('group_name', sa.String(length=64), nullable=True),
     sa.Column('assignee_id', sa.Integer(), nullable=True),
+    sa.Column('reserved', sa.Boolean(), nullable=False),
     sa.Column('form_schema', sa.String(length=255), nullable=True),
     sa.Column('form_ui_schema', sa.String(length=255), nullable=True),
     sa.Column('instructions', sa.Text(), nullable=True),
@@ -151,9 +211,9 @@ def upgrade() -> None:
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
         batch_op.create_index('ix_human_tasks_assignee_created', ['assignee_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_human_tasks_due_at'), ['due_at'], unique=False)
-        batch_op.create_index('ix_human_tasks_group_created', ['group_name', 'created_at'], unique=False)
+        batch_op.create_index('ix_human_tasks_group_assignee_created', ['group_name', 'assignee_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_human_tasks_instance_id'), ['instance_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_human_tasks_model_id'), ['model_id'], unique=False)
+        batch_op.create_index('ix_human_tasks_model_created', ['model_id', 'created_at'], unique=False)
 
     op.create_table('message_subscriptions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -198,13 +258,23 @@ def downgrade() -> None:
 
     op.drop_table('message_subscriptions')
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_human_tasks_model_id'))
+        batch_op.drop_index('ix_human_tasks_model_created')
         batch_op.drop_index(batch_op.f('ix_human_tasks_instance_id'))
-        batch_op.drop_index('ix_human_tasks_group_created')
+        batch_op.drop_index('ix_human_tasks_group_assignee_created')
         batch_op.drop_index(batch_op.f('ix_human_tasks_due_at'))
         batch_op.drop_index('ix_human_tasks_assignee_created')
 
     op.drop_table('human_tasks')
+    with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attachments_instance_id'))
+
+    op.drop_table('attachments')
+    with op.batch_alter_table('scheduled_starts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scheduled_starts_version_id'))
+        batch_op.drop_index(batch_op.f('ix_scheduled_starts_model_id'))
+        batch_op.drop_index(batch_op.f('ix_scheduled_starts_due_at'))
+
+    op.drop_table('scheduled_starts')
     with op.batch_alter_table('process_instances', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_process_instances_version_id'))
         batch_op.drop_index(batch_op.f('ix_process_instances_status'))
@@ -216,6 +286,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_process_files_version_id'))
 
     op.drop_table('process_files')
+    with op.batch_alter_table('saved_filters', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_saved_filters_shared_group'))
+        batch_op.drop_index(batch_op.f('ix_saved_filters_owner_id'))
+
+    op.drop_table('saved_filters')
     with op.batch_alter_table('process_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_process_versions_model_id'))
 
@@ -228,6 +303,7 @@ def downgrade() -> None:
     op.drop_table('users')
     op.drop_table('process_models')
     op.drop_table('groups')
+    op.drop_table('calendar_transfers')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_instance_id'))
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))

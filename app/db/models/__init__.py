@@ -1,15 +1,22 @@
 """All mapped classes, imported here so metadata is complete wherever models are used."""
 
+from .attachment import Attachment
 from .audit import AuditRecord
+from .calendar_transfer import TRANSFER_KINDS, CalendarTransfer
 from .definition import ProcessFile, ProcessModel, ProcessVersion
 from .instance import STATUSES, ProcessInstance
+from .saved_filter import SavedFilter
+from .scheduled_start import ScheduledStart
 from .task import HumanTask
 from .timer import MessageSubscription, WaitingTimer
 from .user import Group, Membership, User
 
 __all__ = [
     "STATUSES",
+    "TRANSFER_KINDS",
+    "Attachment",
     "AuditRecord",
+    "CalendarTransfer",
     "Group",
     "HumanTask",
     "Membership",
@@ -18,6 +25,8 @@ __all__ = [
     "ProcessInstance",
     "ProcessModel",
     "ProcessVersion",
+    "SavedFilter",
+    "ScheduledStart",
     "User",
     "WaitingTimer",
 ]

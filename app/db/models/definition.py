@@ -32,12 +32,14 @@ class ProcessVersion(Base):
     model_id: Mapped[str] = mapped_column(ForeignKey("process_models.id"), index=True)
     version: Mapped[int]
     content_hash: Mapped[str64]
-    specs_json: Mapped[str] = mapped_column(Text)
+    # Large, and read once per version into the specs cache: not loaded with the row.
+    specs_json: Mapped[str] = mapped_column(Text, deferred=True)
     legal_basis: Mapped[str] = mapped_column(Text, default="")
     in_force_from: Mapped[date | None] = mapped_column(Date)
     in_force_to: Mapped[date | None] = mapped_column(Date)
     metadata_json: Mapped[json_value] = mapped_column(default=dict)
     start_messages: Mapped[json_value] = mapped_column(default=list)
+    lanes: Mapped[json_value] = mapped_column(default=list)
     deployed_by: Mapped[str64]
     deployed_at: Mapped[datetime]
 

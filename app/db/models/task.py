@@ -13,7 +13,9 @@ class HumanTask(Base):
 
     __tablename__ = "human_tasks"
     __table_args__ = (
-        Index("ix_human_tasks_group_created", "group_name", "created_at"),
+        # "available to my groups": unassigned tasks of some groups, oldest first
+        Index("ix_human_tasks_group_assignee_created", "group_name", "assignee_id", "created_at"),
+        Index("ix_human_tasks_model_created", "model_id", "created_at"),
         Index("ix_human_tasks_assignee_created", "assignee_id", "created_at"),
     )
 
@@ -21,13 +23,15 @@ class HumanTask(Base):
     instance_id: Mapped[int] = mapped_column(
         ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
     )
-    model_id: Mapped[str] = mapped_column(String(128), index=True)
+    model_id: Mapped[str] = mapped_column(String(128))
     element_id: Mapped[str255]
     name: Mapped[str255]
     titles: Mapped[json_value] = mapped_column(default=dict)
     lane: Mapped[str | None] = mapped_column(String(64))
     group_name: Mapped[str | None] = mapped_column(String(64))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Reserved by the diagram for one person (a ballot): only an admin or a lead may reassign it.
+    reserved: Mapped[bool] = mapped_column(default=False)
     form_schema: Mapped[str | None] = mapped_column(String(255))
     form_ui_schema: Mapped[str | None] = mapped_column(String(255))
     instructions: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,100 @@
+"""Small use cases of the web pages: the user's language, the processes one may start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from ..db.models import ProcessModel, ProcessVersion, User
+from ..errors import InvalidInput, NotFound
+from . import audit
+from .context import ServiceContext
+from .deployments import form_of
+from .instances import _may_start
+from .users import LANGUAGES, Actor
+
+START_FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
+
+
+def set_language(ctx: ServiceContext, actor: Actor, language: str) -> None:
+    if language not in LANGUAGES:
+        raise InvalidInput("unknown language", [{"field": "$.language", "message": ", ".join(LANGUAGES)}])
+    with ctx.uow(write=True) as uow:
+        user = uow.session.scalars(select(User).where(User.username == actor.username)).first()
+        if user is None:
+            raise NotFound(f"user '{actor.username}' not found")
+        if user.language == language:
+            return
+        user.language = language
+        audit.record(
+            uow,
+            at=ctx.now(),
+            actor=actor.username,
+            action="user.language_set",
+            details={"language": language},
+        )
+        uow.commit()
+
+
+def _titles(model: ProcessModel, metadata: dict[str, Any]) -> dict[str, str]:
+    titles = {"en": metadata.get("title_en") or model.name or model.id}
+    titles.update({lang: metadata[f"title_{lang}"] for lang in LANGUAGES if metadata.get(f"title_{lang}")})
+    return titles
+
+
+def _latest() -> Any:
+    return (ProcessVersion.model_id == ProcessModel.id) & (
+        ProcessVersion.version == ProcessModel.latest_version
+    )
+
+
+def startable_models(ctx: ServiceContext, actor: Actor) -> list[dict[str, Any]]:
+    """Latest version of every model the actor may start, with its titles and start form (if any)."""
+    query = select(ProcessModel, ProcessVersion).join(ProcessVersion, _latest()).order_by(ProcessModel.id)
+    result = []
+    with ctx.uow() as uow:
+        for model, version in uow.session.execute(query):
+            metadata = dict(version.metadata_json or {})
+            if not _may_start(actor, metadata):
+                continue
+            schema_name, ui_name = (metadata.get(p) for p in START_FORM_PROPERTIES)
+            result.append(
+                {
+                    "id": model.id,
+                    "version": version.version,
+                    "titles": _titles(model, metadata),
+                    "legal_basis": version.legal_basis,
+                    "schema": form_of(ctx, uow, version.id, schema_name) if schema_name else None,
+                    "ui_schema": form_of(ctx, uow, version.id, ui_name) if ui_name else None,
+                }
+            )
+    return result
+
+
+def diagram_xml(ctx: ServiceContext, model_id: str, version: int) -> bytes:
+    """The BPMN file of a model version that defines the process itself."""
+    with ctx.uow() as uow:
+        row = uow.session.scalars(
+            select(ProcessVersion).where(
+                ProcessVersion.model_id == model_id, ProcessVersion.version == version
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"process model '{model_id}' has no version {version}")
+        bpmn = [f for f in row.files if f.name.endswith(".bpmn")]
+        for file in bpmn:
+            if file.name == f"{model_id}.bpmn":
+                return file.content
+        for file in bpmn:
+            if f'id="{model_id}"'.encode() in file.content:
+                return file.content
+    raise NotFound(f"no diagram for process model '{model_id}'")
+
+
+def process_titles(ctx: ServiceContext) -> dict[str, dict[str, str]]:
+    """Titles of every process model by language, from its latest version (one query)."""
+    query = select(ProcessModel, ProcessVersion.metadata_json).join(ProcessVersion, _latest())
+    with ctx.uow() as uow:
+        rows = uow.session.execute(query)
+        return {model.id: _titles(model, dict(metadata or {})) for model, metadata in rows}

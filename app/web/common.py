@@ -1,0 +1,81 @@
+"""Shared by the views: the services, the signed-in actor, safe redirects, the navigation count."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, g, redirect, request, session, url_for
+from werkzeug.wrappers import Response
+
+from ..errors import Unauthorized
+from ..services import inbox, users
+from ..services.context import ServiceContext
+from ..services.users import Actor
+from . import bp
+from .csrf import check_csrf
+
+PUBLIC_ENDPOINTS = {"web.login", "web.set_language", "web.static"}
+
+
+def services() -> ServiceContext:
+    return current_app.extensions["services"]
+
+
+def actor() -> Actor:
+    current = g.get("actor")
+    if current is None:
+        raise Unauthorized("sign in first")
+    return current
+
+
+def safe_next(target: str | None, default: str = "web.inbox") -> str:
+    """A local path to go back to, never another site."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for(default)
+
+
+def back(default: str = "web.inbox") -> Response:
+    return redirect(safe_next(request.form.get("next") or request.args.get("next"), default))
+
+
+@bp.before_request
+def load_actor() -> Response | None:
+    check_csrf()
+    username = session.get("user")
+    if username:
+        try:
+            g.actor = users.actor_for(services(), username)
+        except Unauthorized:
+            session.clear()
+    if g.get("actor") is None and request.endpoint not in PUBLIC_ENDPOINTS:
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+@bp.app_context_processor
+def navigation() -> dict[str, Any]:
+    current = g.get("actor")
+    if current is None or request.blueprint != "web":
+        return {"current_actor": None, "open_tasks": 0, "task_counts": {}}
+    if "task_counts" not in g:
+        g.task_counts = inbox.task_counts(services(), current)
+    return {"current_actor": current, "open_tasks": sum(g.task_counts.values()), "task_counts": g.task_counts}
+
+
+@bp.after_request
+def security_headers(response: Response) -> Response:
+    """No framing, no sniffing, and only this server's own scripts (bpmn-js is served from static/)."""
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "font-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

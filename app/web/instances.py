@@ -1,0 +1,79 @@
+"""The instance page: diagram with marked elements, timeline, data, tasks; cancel and retry."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from ..errors import Conflict
+from ..services import attachments, instances, webui
+from . import bp
+from .common import actor, services
+from .layout import with_layout
+
+
+def action_labels() -> dict[str, str]:
+    return {
+        "instance.started": _("Started"),
+        "instance.cancelled": _("Cancelled"),
+        "instance.retried": _("Retried"),
+        "task.claimed": _("Task claimed"),
+        "task.unclaimed": _("Task released"),
+        "task.assigned": _("Task assigned"),
+        "task.completed": _("Task completed"),
+        "attachment.added": _("File attached"),
+        "timer.fired": _("Timer fired"),
+        "message.received": _("Message received"),
+    }
+
+
+@bp.get("/instances/<int:instance_id>")
+def instance_page(instance_id: int):
+    current = actor()
+    view = instances.get_instance(services(), current, instance_id)
+    try:
+        files = attachments.list_attachments(services(), current, instance_id)
+    except Exception:  # noqa: BLE001 - a viewer without a part in the instance sees no files
+        files = []
+    return render_template(
+        "instance.html",
+        instance=view,
+        timeline=instances.history(services(), current, instance_id),
+        labels=action_labels(),
+        attachments=files,
+        process_titles=webui.process_titles(services()),
+        data_json=json.dumps(view["data"], ensure_ascii=False, indent=2, default=str),
+        states_json=json.dumps(view["element_states"] or {}),
+    )
+
+
+@bp.get("/instances/<int:instance_id>/diagram.bpmn")
+def diagram(instance_id: int):
+    view = instances.get_instance(services(), actor(), instance_id)
+    xml = webui.diagram_xml(services(), view["process_model"], view["version"])
+    return Response(with_layout(xml), mimetype="application/xml")
+
+
+@bp.post("/instances/<int:instance_id>/cancel")
+def cancel(instance_id: int):
+    try:
+        instances.cancel_instance(services(), actor(), instance_id)
+        flash(_("The instance is cancelled."), "success")
+    except Conflict:
+        flash(_("Someone else changed this in the meantime."), "error")
+    return redirect(url_for("web.instance_page", instance_id=instance_id))
+
+
+@bp.post("/instances/<int:instance_id>/retry")
+def retry(instance_id: int):
+    try:
+        view = instances.retry_instance(services(), actor(), instance_id)
+        if view["status"] == "error":
+            flash(_("The step failed again."), "error")
+        else:
+            flash(_("The failed step was run again."), "success")
+    except Conflict:
+        flash(_("Someone else changed this in the meantime."), "error")
+    return redirect(url_for("web.instance_page", instance_id=instance_id))

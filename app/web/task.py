@@ -1,0 +1,132 @@
+"""The task page: instructions, the instance data, the generated form; completing the task."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
+
+from ..errors import InvalidInput
+from ..services import attachments, tasks, webui
+from ..services.inbox import urgency
+from . import bp
+from .common import actor, services
+from .formgen import build_fields, field_name, flatten, parse_form, set_path
+from .i18n import show_value
+from .markdown import render
+from .messages import localize_error
+
+
+def _timezone() -> str:
+    return services().settings.timezone
+
+
+def _render(
+    task: dict[str, Any], values: MultiDict[str, str], errors: list[dict[str, Any]], status: int = 200
+):
+    form = task["form"]
+    by_name = {field_name(e.get("field", "$")): localize_error(e.get("message", "")) for e in errors}
+    fields = build_fields(form["schema"], form["ui_schema"], values, by_name, timezone=_timezone())
+    known = _known_names(fields)
+    general = [m for n, m in by_name.items() if n not in known]
+    files = attachments.list_attachments(services(), actor(), task["instance_id"])
+    page = render_template(
+        "task.html",
+        task=task,
+        fields=fields,
+        general_errors=general,
+        instructions=render(task.get("instructions"), task.get("data") or {}, show_value),
+        process_titles=webui.process_titles(services()),
+        urgency=urgency(datetime.fromisoformat(task["due_at"]), services().now())
+        if task.get("due_at")
+        else "",
+        case_data=case_data(task.get("data") or {}),
+        attachments=files,
+        attachment_names={a.id: a.filename for a in files},
+    )
+    return page, status
+
+
+def case_data(data: dict[str, Any], limit: int = 30) -> list[tuple[str, str]]:
+    """The instance data worth showing next to a form: plain values and short lists, by name."""
+    shown = []
+    for key, value in data.items():
+        if key.startswith("_") or value is None or value == "" or isinstance(value, dict):
+            continue
+        if isinstance(value, list):
+            if not all(isinstance(v, str | int | float) for v in value):
+                continue
+            text = ", ".join(show_value(v) for v in value)
+        else:
+            text = show_value(value)
+        shown.append((key, text if len(text) <= 300 else text[:299] + "…"))
+    return shown[:limit]
+
+
+def _known_names(fields: list[Any]) -> set[str]:
+    names: set[str] = set()
+    for item in fields:
+        names.add(item.name)
+        for row in item.rows:
+            names |= _known_names(row)
+    return names
+
+
+def _store_uploads(task: dict[str, Any], data: dict[str, Any], uploads: list[tuple[str, Any]]) -> None:
+    """Keep each uploaded file with the instance; the form value becomes the attachment's id."""
+    for name, upload in uploads:
+        stored = attachments.add_attachment(
+            services(),
+            actor(),
+            instance_id=task["instance_id"],
+            task_id=task["id"],
+            field=name,
+            filename=upload.filename or "",
+            content_type=upload.mimetype,
+            content=upload.read(),
+        )
+        set_path(data, name, stored.id)
+
+
+@bp.get("/tasks/<task_id>")
+def task_page(task_id: str):
+    task = tasks.get_task(services(), actor(), task_id)
+    return _render(task, flatten(task.get("data") or {}, timezone=_timezone()), [])
+
+
+@bp.post("/tasks/<task_id>")
+def complete(task_id: str):
+    task = tasks.get_task(services(), actor(), task_id)
+    form = task["form"]
+    data, uploads = parse_form(form["schema"], form["ui_schema"], request.form, request.files, _timezone())
+    try:
+        _store_uploads(task, data, uploads)
+        result = tasks.complete_task(services(), actor(), task_id, data)
+    except InvalidInput as exc:
+        return _render(task, flatten(data, timezone=_timezone()), exc.details, 422)
+    flash(_("The task is completed."), "success")
+    for following in result["next_tasks"]:
+        link = url_for("web.task_page", task_id=following["id"])
+        flash(
+            Markup('{} <a href="{}">{}</a>').format(
+                _("The next task is yours:"),
+                link,
+                escape(following["titles"].get(actor().language) or following["title"]),
+            ),
+            "next",
+        )
+        break
+    return redirect(url_for("web.inbox"))
+
+
+@bp.get("/attachments/<attachment_id>")
+def attachment(attachment_id: str):
+    info, content = attachments.get_attachment(services(), actor(), attachment_id)
+    return send_file(
+        io.BytesIO(content), mimetype=info.content_type, as_attachment=True, download_name=info.filename
+    )

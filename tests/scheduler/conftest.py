@@ -1,0 +1,44 @@
+"""Helpers for the scheduler tests: the timer fixtures deployed, waiting on the database."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select
+
+from app.db.models import AuditRecord
+from app.services import deployments
+from app.services.users import SYSTEM
+from tests.conftest import make_user, read_fixture
+
+KINDS = (
+    "timer_intermediate",
+    "timer_boundary_interrupting",
+    "timer_boundary_noninterrupting",
+    "timer_boundary_cycle",
+)
+
+
+@pytest.fixture
+def admin(ctx):
+    actor = make_user(ctx, "ada", ["admins"])
+    for kind in KINDS:
+        deployments.deploy(ctx, SYSTEM, read_fixture(f"{kind}.bpmn"))
+    return actor
+
+
+def fired_count(ctx) -> int:
+    with ctx.uow() as uow:
+        return uow.session.scalar(
+            select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "timer.fired")
+        )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)

@@ -1,0 +1,83 @@
+"""Fixtures for the web pages: people, the approval fixture deployed, and a signed-in test client."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from app.services import deployments, instances, users
+from app.services.users import SYSTEM
+from tests.conftest import START, make_user, read_fixture
+
+APPROVAL = ("approval.bpmn", "approval_review.schema.json", "approval_review.uischema.json")
+PASSWORD = "password123"  # what tests.conftest.make_user gives everyone
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        users, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    )
+
+
+def seed(ctx: Any, *, now: Any = START) -> dict[str, Any]:
+    """alice and bob review, carol does not, admin administers; one approval instance waits."""
+    make_user(ctx, "alice", ["reviewers"])
+    make_user(ctx, "bob", ["reviewers"])
+    make_user(ctx, "carol", ["secretariat"])
+    make_user(ctx, "admin", ["admins", "analysts"])
+    deployments.deploy(ctx, SYSTEM, read_fixture(*APPROVAL))
+    started = instances.start_instance(
+        ctx,
+        SYSTEM,
+        "approval",
+        {"subject": "Budget 2026", "review_due": (now + timedelta(days=1)).isoformat(), "divisor": 4},
+    )
+    return {"instance_id": started["id"], "task_id": started["tasks"][0]["id"]}
+
+
+@pytest.fixture
+def seeded(ctx: Any) -> dict[str, Any]:
+    return seed(ctx)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+class Browser:
+    """The Flask test client with sign-in and CSRF-carrying posts."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.token = ""
+
+    def get(self, path: str, **kwargs: Any):
+        response = self.client.get(path, **kwargs)
+        if b'name="csrf_token"' in response.data:
+            self.token = csrf_of(response.get_data(as_text=True))
+        return response
+
+    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any):
+        if not self.token:
+            self.get("/login")
+        return self.client.post(path, data={"csrf_token": self.token, **(data or {})}, **kwargs)
+
+    def login(self, username: str, password: str = PASSWORD):
+        self.get("/login")
+        response = self.post("/login", {"username": username, "password": password})
+        if response.status_code == 302:
+            self.get("/inbox")  # the session (and its CSRF token) is new after signing in
+        return response
+
+
+@pytest.fixture
+def browser(client: Any) -> Browser:
+    return Browser(client)
