@@ -139,10 +139,8 @@ def fire_claimed(ctx: ServiceContext, owner: str, claim: Claim) -> int:
             return 0
         fired, error = _fire_locked(ctx, uow, instance, row)
         if not fired:
-            # The engine did not see it due (a clock behind the database's): try again later.
-            row.claimed_by = None
-            row.claim_expires_at = None
-            uow.commit()
+            # The engine did not see it due (its clock behind the one that claimed it): keep the
+            # claim, so that it is tried again when the lease expires rather than at once in a loop.
             return 0
         details: dict[str, Any] = {"scheduler": owner}
         if error is not None:

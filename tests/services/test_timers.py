@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app.db.models import AuditRecord, WaitingTimer
+from app.engine.clock import ManualClock
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.services import deployments, instances, tasks, timer_wakeups, timers
 from app.services.users import SYSTEM
@@ -157,6 +159,25 @@ def test_a_claim_is_exclusive_until_its_lease_expires(ctx, clock, admin):
     assert timers.fire_claimed(ctx, "b", again) == 1
     assert timers.fire_claimed(ctx, "b", again) == 0  # the row is gone: never twice
     assert len(fired_records(ctx)) == 1
+
+
+def test_a_timer_the_engine_does_not_see_due_waits_for_its_lease_instead_of_looping(ctx, clock, admin):
+    instance_id = start(ctx, "timer_intermediate")
+    # The scheduler's clock is ahead of the engine's: the row looks due, the workflow does not.
+    ahead = dataclasses.replace(ctx, clock=ManualClock(clock.now() + HOUR + timedelta(minutes=5)))
+    calls = []
+    assert (
+        timers.run_due(
+            ahead, "a", lease=timedelta(minutes=1), should_stop=lambda: calls.append(1) or len(calls) > 20
+        )
+        == 0
+    )
+    assert len(calls) < 5, "run_due kept claiming the same timer"
+    [row] = timer_rows(ctx, instance_id)
+    assert row.claimed_by == "a"
+    clock.advance(HOUR + timedelta(minutes=7))  # the engine catches up and the lease has expired
+    assert timers.run_due(ctx, "b") == 1
+    assert len(fired_records(ctx, instance_id)) == 1
 
 
 def test_next_wakeup_is_the_earliest_due_time_or_lease_expiry(ctx, clock, admin):
