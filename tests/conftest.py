@@ -7,24 +7,50 @@ import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.db.base import Base
 from app.db.migrate import upgrade
 from app.db.session import make_engine, make_session_factory
 from app.engine.clock import ManualClock, SystemClock, use_clock
-from app.services import users
+from app.services import deployments, users
 from app.services.context import ServiceContext
 from app.services.users import SYSTEM
 from app.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
+APPROVAL = ("approval.bpmn", "approval_review.schema.json", "approval_review.uischema.json")
+TIMER_KINDS = (
+    "timer_intermediate",
+    "timer_boundary_interrupting",
+    "timer_boundary_noninterrupting",
+    "timer_boundary_cycle",
+)
 START = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)  # Monday 10:00 in Almaty
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scrypt costs 0.1 s per hash and tests create many users: hash them cheaply."""
+    monkeypatch.setattr(
+        users, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    )
+
+
+@pytest.fixture
+def timer_models(ctx: ServiceContext) -> users.Actor:
+    """The timer fixtures deployed; returns an administrator."""
+    actor = make_user(ctx, "ada", ["admins"])
+    for kind in TIMER_KINDS:
+        deployments.deploy(ctx, SYSTEM, read_fixture(f"{kind}.bpmn"))
+    return actor
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,19 @@ def test_users_deploy_token_and_instances(app, tmp_path):
         shutil.copy(FIXTURES / name, tmp_path / name)
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["users", "create", "rita", "--password", "password123", "--group", "reviewers",
-              "--group", "voters", "--group", "analysts"]
+        args=[
+            "users",
+            "create",
+            "rita",
+            "--password",
+            "password123",
+            "--group",
+            "reviewers",
+            "--group",
+            "voters",
+            "--group",
+            "analysts",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert runner.invoke(args=["users", "set-group", "auditors", "rita"]).exit_code == 0

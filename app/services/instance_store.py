@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import delete, select
@@ -25,6 +26,8 @@ from .deployments import specs_of
 from .uow import UnitOfWork
 from .users import group_members
 
+R = TypeVar("R", HumanTask, WaitingTimer)
+
 
 def script_engine(ctx: ServiceContext, uow: UnitOfWork):
     functions = diagram_functions(
@@ -41,6 +44,18 @@ def lock_instance(uow: UnitOfWork, instance_id: int) -> ProcessInstance:
     if instance is None:
         raise NotFound(f"process instance {instance_id} not found")
     return instance
+
+
+def lock_row_of_instance(uow: UnitOfWork, model: type[R], row_id: object) -> tuple[ProcessInstance, R] | None:
+    """A task or timer row with its instance locked, re-read under that lock (another transaction
+    may have completed or fired it while this one waited); None when it is gone."""
+    row = uow.session.get(model, row_id)
+    if row is None:
+        return None
+    instance = lock_instance(uow, row.instance_id)
+    query = select(model).where(model.id == row_id).execution_options(populate_existing=True)
+    row = uow.session.scalars(query).first()
+    return (instance, row) if row is not None else None
 
 
 def load_workflow(ctx: ServiceContext, uow: UnitOfWork, instance: ProcessInstance) -> BpmnWorkflow:

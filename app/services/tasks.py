@@ -15,7 +15,7 @@ from . import audit
 from .context import ServiceContext
 from .deployments import form_of
 from .forms import validation_errors
-from .instance_store import load_workflow, lock_instance, run_step
+from .instance_store import load_workflow, lock_row_of_instance, run_step
 from .uow import UnitOfWork
 from .users import Actor
 
@@ -108,16 +108,10 @@ def get_task(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]:
 
 def _locked_task(uow: UnitOfWork, task_id: str) -> tuple[HumanTask, ProcessInstance]:
     """The task and its instance under the instance's row lock; 409 if the task is gone."""
-    task = uow.session.get(HumanTask, task_id)
-    if task is None:
+    locked = lock_row_of_instance(uow, HumanTask, task_id)
+    if locked is None:
         raise Conflict(f"task {task_id} is already completed or no longer exists")
-    instance = lock_instance(uow, task.instance_id)
-    # Another transaction may have completed the task while we waited for the lock.
-    task = uow.session.scalars(
-        select(HumanTask).where(HumanTask.id == task_id).execution_options(populate_existing=True)
-    ).first()
-    if task is None:
-        raise Conflict(f"task {task_id} is already completed or no longer exists")
+    instance, task = locked
     return task, instance
 
 

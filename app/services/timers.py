@@ -26,7 +26,7 @@ from ..engine.views import TimerView
 from ..errors import Conflict, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
-from .instance_store import load_workflow, lock_instance, save_workflow
+from .instance_store import load_workflow, lock_instance, lock_row_of_instance, save_workflow
 from .uow import UnitOfWork
 from .users import SYSTEM, Actor
 
@@ -237,15 +237,10 @@ def list_timers(
 
 
 def _locked_timer(uow: UnitOfWork, timer_id: int) -> tuple[ProcessInstance, WaitingTimer]:
-    row = uow.session.get(WaitingTimer, timer_id)
-    if row is None:
-        raise NotFound(f"timer {timer_id} not found")
-    instance = lock_instance(uow, row.instance_id)
-    row = uow.session.scalars(
-        select(WaitingTimer).where(WaitingTimer.id == timer_id).execution_options(populate_existing=True)
-    ).first()
-    if row is None:
-        raise NotFound(f"timer {timer_id} has just fired or was moved")
+    locked = lock_row_of_instance(uow, WaitingTimer, timer_id)
+    if locked is None:
+        raise NotFound(f"timer {timer_id} not found (it may just have fired)")
+    instance, row = locked
     if instance.status != "running":
         raise Conflict(f"instance {instance.id} is {instance.status}")
     return instance, row

@@ -3,27 +3,16 @@ against the OpenAPI document (app/api/openapi.json)."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import pytest
-from werkzeug.security import generate_password_hash
 
 from app.services import deployments, users
 from app.services.users import SYSTEM
 from tests.api import contract
-from tests.conftest import make_user, read_fixture
+from tests.conftest import APPROVAL, make_user, read_fixture
 
-APPROVAL = ("approval.bpmn", "approval_review.schema.json", "approval_review.uischema.json")
 PASSWORD = "password123"  # what tests.conftest.make_user gives everyone
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """scrypt costs 0.1 s per hash; the API tests create many users, so hash them cheaply."""
-    monkeypatch.setattr(
-        users, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
 
 
 class Api:

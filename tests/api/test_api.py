@@ -15,8 +15,8 @@ from app import create_app
 from app.db.models import AuditRecord, ProcessFile, ProcessModel, ProcessVersion, User
 from app.services import deployments, instances, users
 from app.services.users import SYSTEM
-from tests.api.conftest import APPROVAL, PASSWORD, expect_error
-from tests.conftest import FIXTURES, read_fixture
+from tests.api.conftest import PASSWORD, expect_error
+from tests.conftest import APPROVAL, FIXTURES, read_fixture
 
 # --- helpers -------------------------------------------------------------------------------------
 

@@ -13,8 +13,7 @@ from jsonschema import Draft202012Validator
 from app.services import deployments
 from app.services.users import SYSTEM
 from tests.api import contract
-from tests.api.conftest import APPROVAL
-from tests.conftest import read_fixture
+from tests.conftest import APPROVAL, read_fixture
 
 PATH_PARAMETER = re.compile(r"<(?:[a-z_]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
 

@@ -78,9 +78,7 @@ def env(engine: SandboxScriptEngine) -> SandboxEnvironment:
     return engine.environment
 
 
-def run_workflow(
-    engine: SandboxScriptEngine, script: str = "pass", condition: str = "True"
-) -> BpmnWorkflow:
+def run_workflow(engine: SandboxScriptEngine, script: str = "pass", condition: str = "True") -> BpmnWorkflow:
     parser = SpiffBpmnParser()
     xml = PROCESS.format(script=escape(script), condition=escape(condition))
     parser.add_bpmn_str(xml.encode(), "sandboxed.bpmn")

@@ -9,24 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db.models import AuditRecord
-from app.services import deployments
-from app.services.users import SYSTEM
-from tests.conftest import make_user, read_fixture
+from tests.conftest import TIMER_KINDS
 
-KINDS = (
-    "timer_intermediate",
-    "timer_boundary_interrupting",
-    "timer_boundary_noninterrupting",
-    "timer_boundary_cycle",
-)
+KINDS = TIMER_KINDS
 
 
 @pytest.fixture
-def admin(ctx):
-    actor = make_user(ctx, "ada", ["admins"])
-    for kind in KINDS:
-        deployments.deploy(ctx, SYSTEM, read_fixture(f"{kind}.bpmn"))
-    return actor
+def admin(timer_models):
+    return timer_models
 
 
 def fired_count(ctx) -> int:

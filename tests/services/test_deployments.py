@@ -9,9 +9,7 @@ from app.db.models import AuditRecord, ProcessFile, ProcessModel, ProcessVersion
 from app.errors import Forbidden, InvalidInput
 from app.services import deployments
 from app.services.users import SYSTEM
-from tests.conftest import make_user, read_fixture
-
-APPROVAL = ("approval.bpmn", "approval_review.schema.json", "approval_review.uischema.json")
+from tests.conftest import APPROVAL, make_user, read_fixture
 
 
 @pytest.fixture

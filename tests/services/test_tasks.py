@@ -12,9 +12,7 @@ from app.db.models import AuditRecord, HumanTask, ProcessInstance
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.services import audit, deployments, instances, tasks
 from app.services.users import SYSTEM
-from tests.conftest import make_user, read_fixture
-
-APPROVAL = ("approval.bpmn", "approval_review.schema.json", "approval_review.uischema.json")
+from tests.conftest import APPROVAL, make_user, read_fixture
 
 
 @pytest.fixture

@@ -11,26 +11,18 @@ from sqlalchemy import select
 from app.db.models import AuditRecord, WaitingTimer
 from app.engine.clock import ManualClock
 from app.errors import Forbidden, InvalidInput, NotFound
-from app.services import deployments, instances, tasks, timer_wakeups, timers
+from app.services import instances, tasks, timer_wakeups, timers
 from app.services.users import SYSTEM
-from tests.conftest import START, make_user, read_fixture
+from tests.conftest import START, TIMER_KINDS, make_user
 
 HOUR = timedelta(hours=1)
 TICK = timedelta(milliseconds=1)
-KINDS = (
-    "timer_intermediate",
-    "timer_boundary_interrupting",
-    "timer_boundary_noninterrupting",
-    "timer_boundary_cycle",
-)
+KINDS = TIMER_KINDS
 
 
 @pytest.fixture
-def admin(ctx):
-    actor = make_user(ctx, "ada", ["admins"])
-    for kind in KINDS:
-        deployments.deploy(ctx, SYSTEM, read_fixture(f"{kind}.bpmn"))
-    return actor
+def admin(timer_models):
+    return timer_models
 
 
 def start(ctx, model: str) -> int:

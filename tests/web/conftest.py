@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import pytest
-from werkzeug.security import generate_password_hash
 
-from app.services import deployments, instances, users
+from app.services import deployments, instances
 from app.services.users import SYSTEM
-from tests.conftest import START, make_user, read_fixture
+from tests.conftest import APPROVAL, START, make_user, read_fixture
 
-APPROVAL = ("approval.bpmn", "approval_review.schema.json", "approval_review.uischema.json")
 PASSWORD = "password123"  # what tests.conftest.make_user gives everyone
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        users, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
 
 
 def seed(ctx: Any, *, now: Any = START) -> dict[str, Any]:

@@ -13,8 +13,7 @@ from app.services import deployments, instances, tasks, users
 from app.services.users import SYSTEM
 from app.web.formgen import field_name, parse_form
 from app.web.markdown import render
-from tests.conftest import read_fixture
-from tests.web.conftest import APPROVAL
+from tests.conftest import APPROVAL, read_fixture
 
 REVIEW_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
