@@ -123,6 +123,20 @@ def specs_of(ctx: ServiceContext, version: ProcessVersion) -> LoadedSpecs:
     return ctx.specs_cache.get_or_create(version.id, lambda: load_specs(version.specs_json))
 
 
+def specs_by_id(ctx: ServiceContext, uow: UnitOfWork, version_id: int) -> LoadedSpecs:
+    """The specs of a version, read from the database only when they are not cached yet."""
+
+    def load() -> LoadedSpecs:
+        specs_json = uow.session.scalar(
+            select(ProcessVersion.specs_json).where(ProcessVersion.id == version_id)
+        )
+        if specs_json is None:
+            raise NotFound(f"process version {version_id} not found")
+        return load_specs(specs_json)
+
+    return ctx.specs_cache.get_or_create(version_id, load)
+
+
 def form_of(ctx: ServiceContext, uow: UnitOfWork, version_id: int, name: str) -> Any:
     def load() -> Any:
         row = uow.session.scalars(

@@ -22,7 +22,7 @@ from ..engine.serializer import dump_state, load_state
 from ..errors import NotFound
 from .audit import json_safe
 from .context import ServiceContext
-from .deployments import specs_of
+from .deployments import specs_by_id
 from .uow import UnitOfWork
 from .users import group_members
 
@@ -59,7 +59,7 @@ def lock_row_of_instance(uow: UnitOfWork, model: type[R], row_id: object) -> tup
 
 
 def load_workflow(ctx: ServiceContext, uow: UnitOfWork, instance: ProcessInstance) -> BpmnWorkflow:
-    workflow = load_state(instance.state_json, specs_of(ctx, instance.version))
+    workflow = load_state(instance.state_json, specs_by_id(ctx, uow, instance.version_id))
     return runner.attach(workflow, script_engine(ctx, uow))
 
 
@@ -107,6 +107,7 @@ def save_workflow(
         instance.error_message = None
     is_new = instance.id is None
     if is_new:
+        uow.add(instance)
         uow.session.flush()
     running = instance.status == "running"
     # A new instance has no rows to compare with: skip the reads.

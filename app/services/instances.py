@@ -51,7 +51,7 @@ def start_in(
         created_at=now,
         updated_at=now,
     )
-    uow.add(instance)
+    # Added to the session by save_workflow, once the first engine step has run.
     workflow = runner.create(specs_of(ctx, version), data, script_engine(ctx, uow))
     run_step(ctx, uow, instance, workflow, runner.advance)
     return instance, workflow
