@@ -50,6 +50,10 @@ class ScriptTimeout(ScriptError):
     """The code used more CPU time than allowed."""
 
 
+class ScriptTooLarge(ScriptError):
+    """One operation would build a value too large to compute (it would run in C, untimed)."""
+
+
 class _Policy(RestrictingNodeTransformer):
     def visit_Import(self, node: ast.Import | ast.ImportFrom) -> ast.AST:
         self.error(node, "import statements are not allowed; use the functions the server provides.")
@@ -74,6 +78,20 @@ class _Policy(RestrictingNodeTransformer):
     def visit_With(self, node: ast.With) -> ast.AST:
         self.error(node, "with statements are not allowed in diagram code.")
         return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        # 2 ** 10 ** 9 or "a" * 10 ** 10 is one C call the time limit cannot interrupt: route
+        # the operators that can build huge values through a size check.
+        node = super().visit_BinOp(node)
+        symbol = _SIZED_OPERATORS.get(type(node.op)) if isinstance(node, ast.BinOp) else None
+        if symbol is None:
+            return node
+        call = ast.Call(
+            func=ast.Name("_sized_binop_", ast.Load()),
+            args=[ast.Constant(symbol), node.left, node.right],
+            keywords=[],
+        )
+        return ast.fix_missing_locations(ast.copy_location(call, node))
 
     def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
         self.error(node, "class definitions are not allowed in diagram code.")
@@ -101,10 +119,48 @@ _INPLACE_OPS: dict[str, Callable[[Any, Any], Any]] = {
 }  # fmt: skip
 
 
+_SIZED_OPERATORS: dict[type[ast.operator], str] = {ast.Pow: "**", ast.Mult: "*", ast.LShift: "<<"}
+_BINARY_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "**": operator.pow, "*": operator.mul, "<<": operator.lshift,
+}  # fmt: skip
+_MAX_BITS = 1_000_000  # about 300,000 decimal digits
+_MAX_ITEMS = 1_000_000
+
+
+def _check_size(symbol: str, left: Any, right: Any) -> None:
+    too_large = False
+    if symbol == "**" and isinstance(left, int) and isinstance(right, int):
+        too_large = right > 0 and abs(left) > 1 and abs(left).bit_length() * right > _MAX_BITS
+    elif symbol == "<<" and isinstance(left, int) and isinstance(right, int):
+        too_large = left != 0 and right > _MAX_BITS
+    elif symbol == "*":
+        for sequence, count in ((left, right), (right, left)):
+            if isinstance(count, int) and isinstance(sequence, (str, bytes, list, tuple)):
+                too_large = too_large or len(sequence) * count > _MAX_ITEMS
+        if isinstance(left, int) and isinstance(right, int):
+            too_large = abs(left).bit_length() + abs(right).bit_length() > _MAX_BITS
+    if too_large:
+        raise ScriptTooLarge(f"the result of '{symbol}' would be too large to compute")
+
+
+def _sized_binop(symbol: str, left: Any, right: Any) -> Any:
+    _check_size(symbol, left, right)
+    return _BINARY_OPS[symbol](left, right)
+
+
+def _sized_pow(base: Any, exponent: Any, modulus: Any = None) -> Any:
+    if modulus is None:
+        _check_size("**", base, exponent)
+        return pow(base, exponent)
+    return pow(base, exponent, modulus)
+
+
 def _inplacevar(op: str, target: Any, value: Any) -> Any:
     fn = _INPLACE_OPS.get(op)
     if fn is None:
         raise TypeError(f"operator {op} is not allowed")
+    if op in ("*=", "**=", "<<="):
+        _check_size(op[:-1], target, value)
     return fn(target, value)
 
 
@@ -130,6 +186,7 @@ _BUILTINS.update(
     abs=abs, all=all, any=any, bool=bool, dict=dict, enumerate=enumerate, filter=filter, float=float,
     int=int, isinstance=isinstance, len=len, list=list, map=map, max=max, min=min, range=_bounded_range,
     reversed=reversed, round=round, set=set, sorted=sorted, str=str, sum=sum, tuple=tuple, zip=zip,
+    pow=_sized_pow,
 )  # fmt: skip
 
 # safer_getattr_raise rather than safer_getattr: the latter returns None for a missing attribute,
@@ -144,6 +201,7 @@ _GUARDS: dict[str, Any] = {
     "_inplacevar_": _inplacevar,
     "_inplace_item_": _inplace_item,
     "_apply_": _apply,
+    "_sized_binop_": _sized_binop,
 }
 
 

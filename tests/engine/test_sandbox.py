@@ -166,6 +166,41 @@ def test_range_is_bounded(env: SandboxEnvironment) -> None:
     assert env.evaluate("sum(range(10))", {}) == 45
 
 
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "2 ** 10 ** 9",
+        "'a' * 10 ** 10",
+        "[0] * 10 ** 9",
+        "10 ** 9 * (0,)",
+        "pow(10, 10 ** 8)",
+        "1 << 10 ** 10",
+    ],
+)
+def test_one_huge_c_level_operation_is_refused_at_once(env: SandboxEnvironment, expression: str) -> None:
+    # These run in one C call, where the CPU-time limit cannot interrupt them.
+    started = time.monotonic()
+    with pytest.raises(sandbox.ScriptTooLarge):
+        env.evaluate(expression, {})
+    assert time.monotonic() - started < 0.5
+
+
+def test_huge_augmented_assignment_is_refused(env: SandboxEnvironment) -> None:
+    context = {"x": 3, "s": "ab"}
+    with pytest.raises(sandbox.ScriptTooLarge):
+        env.execute("x **= 10 ** 9", context)
+    with pytest.raises(sandbox.ScriptTooLarge):
+        env.execute("s *= 10 ** 9", context)
+    assert context == {"x": 3, "s": "ab"}
+
+
+def test_ordinary_arithmetic_and_repetition_still_work(env: SandboxEnvironment) -> None:
+    assert (
+        env.evaluate("2 ** 10 + 3 * 4 + len('ab' * 3) + len([0] * 5) + pow(2, 5, 7) + (1 << 4)", {}) == 1067
+    )
+    assert env.evaluate("2 ** -1", {}) == 0.5
+
+
 def test_infinite_loop_times_out_inside_workflow(engine: SandboxScriptEngine) -> None:
     started = time.monotonic()
     with pytest.raises(WorkflowTaskException) as info:
