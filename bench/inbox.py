@@ -1,15 +1,18 @@
 """(b) Inbox query: 100,000 open human tasks seeded straight into the real tables, one user who
-sees exactly 1,000 of them, and the latency of GET /api/v1/tasks through the real server."""
+sees exactly 1,000 of them, and the latency of GET /api/v1/tasks and of the web inbox page
+(GET /inbox, server-rendered, after the real web sign-in) through the real server."""
 
 from __future__ import annotations
 
 import random
+import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .server import Server
+from .client import WebClient
+from .server import HOST, Server
 from .stats import summarize_ms
 
 INBOX_USER = "inbox.user"
@@ -276,4 +279,63 @@ def time_inbox(server: Server, requests: int, warmup: int = 20) -> dict[str, Any
                 rows = len(body["tasks"])
             results[name] = {"path": path, "rows_returned": rows, **summarize_ms(samples)}
     results["default_page_size"] = results["available"]["rows_returned"]
+    return results
+
+
+PAGE_VIEWS = {"available": "/inbox?scope=available", "mine": "/inbox?scope=mine"}
+PAGE_SIZE = 25  # the inbox page's default per_page
+TAB_COUNT = {
+    "mine": re.compile(r'href="/inbox\?scope=mine"[^>]*>[^<]*<span class="count">\((\d+)\)</span>'),
+    "available": re.compile(r'href="/inbox\?scope=available"[^>]*>[^<]*<span class="count">\((\d+)\)</span>'),
+}
+TOTAL = re.compile(r'id="task-total">(\d+) tasks?</p>')
+ROW = re.compile(r'<tr class="[^"]*" data-task-id="')
+
+
+def check_page(view: str, status: int, text: str) -> dict[str, int]:
+    """What the inbox page shows (the tab counts, the total, the rows); raises unless it is the
+    inbox listing exactly the seeded tasks of the view, so that no error or sign-in page is timed."""
+    if status != 200:
+        raise RuntimeError(f"GET {PAGE_VIEWS[view]} -> HTTP {status}: {text[:300]!r}")
+    shown: dict[str, int] = {}
+    for name, pattern in (*TAB_COUNT.items(), ("total", TOTAL)):
+        found = pattern.search(text)
+        if not found:
+            raise RuntimeError(f"GET {PAGE_VIEWS[view]}: no {name} count on the page: {text[:300]!r}")
+        shown[name] = int(found.group(1))
+    shown["rows"] = len(ROW.findall(text))
+    expected = {"available": VISIBLE, "mine": CLAIMED}
+    wanted = {**expected, "total": expected[view], "rows": min(PAGE_SIZE, expected[view])}
+    if shown != wanted:
+        raise RuntimeError(f"GET {PAGE_VIEWS[view]} shows {shown}, expected {wanted}")
+    return shown
+
+
+def time_inbox_page(server: Server, requests: int, warmup: int = 20) -> dict[str, Any]:
+    """Latency of the server-rendered inbox page for the seeded user, signed in through the web
+    sign-in form (CSRF token, session cookie), sequential on one keep-alive connection."""
+    results: dict[str, Any] = {}
+    with WebClient(HOST, server.port) as client:
+        location = client.sign_in_web(INBOX_USER, PASSWORD)
+        results["sign_in"] = {"redirect": location, "cookies": sorted(client.cookies)}
+        for view, path in PAGE_VIEWS.items():
+            status, _, text = client.page("GET", path)
+            shown = check_page(view, status, text)
+            for _ in range(warmup):
+                client.page("GET", path)
+            samples, size = [], 0
+            for _ in range(requests):
+                t0 = time.perf_counter()
+                status, _, text = client.page("GET", path)
+                samples.append(time.perf_counter() - t0)
+                check_page(view, status, text)  # every timed answer, outside the timing
+                size = len(text.encode())
+            results[view] = {
+                "path": path,
+                "rows_on_page": shown["rows"],
+                "count_shown": shown["total"],
+                "tab_counts": {"mine": shown["mine"], "available": shown["available"]},
+                "page_bytes": size,
+                **summarize_ms(samples),
+            }
     return results

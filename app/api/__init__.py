@@ -47,4 +47,15 @@ def owns(path: str) -> bool:
     return path == bp.url_prefix or path.startswith(f"{bp.url_prefix}/")
 
 
-from . import auth, instances, messages, openapi, process_models, tasks, timers, users  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    auth,
+    calendar,
+    instances,
+    messages,
+    openapi,
+    process_models,
+    rotation,
+    tasks,
+    timers,
+    users,
+)

@@ -165,14 +165,14 @@ def register_commands(app: Flask) -> None:
         from datetime import timedelta
 
         from ..scheduler import TimerScheduler, scheduler_name
-        from ..services import calendar_transfers, timer_starts, timers
+        from ..services import calendar_transfers, rotation, timer_starts, timers
 
         ctx = _services()
         lease = timedelta(seconds=lease_seconds)
         if once:
             calendar_transfers.refresh_calendar(ctx)
             name = scheduler_name()
-            started = timer_starts.run_due(ctx)
+            started = timer_starts.run_due(ctx) + rotation.run_due(ctx)
             fired = timers.run_due(ctx, name, lease=lease, batch_size=batch_size)
             click.echo(f"{name}: {fired} timers fired, {started} instances started by timer")
             return

@@ -23,7 +23,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from ..services import calendar_transfers, timer_starts, timer_wakeups, timers
+from ..services import calendar_transfers, rotation, timer_starts, timer_wakeups, timers
 from ..services.context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,7 @@ class TimerScheduler:
                     self._again = False
                 calendar_transfers.refresh_calendar(self.ctx)  # an administrator's new transfers
                 self.started += timer_starts.run_due(self.ctx)
+                self.started += rotation.run_due(self.ctx)  # the Deputy Chairmen's terms
                 self.fired += timers.run_due(
                     self.ctx,
                     self.name,
@@ -159,7 +160,11 @@ class TimerScheduler:
                     batch_size=self.batch_size,
                     should_stop=lambda: self._stopping,
                 )
-                wakeups = [timers.next_wakeup(self.ctx), timer_starts.next_due(self.ctx)]
+                wakeups = [
+                    timers.next_wakeup(self.ctx),
+                    timer_starts.next_due(self.ctx),
+                    rotation.next_due(self.ctx),
+                ]
                 next_at = min((w for w in wakeups if w is not None), default=None)
                 with self._lock:
                     self.passes += 1

@@ -97,13 +97,15 @@ def set_transfer(
     return view
 
 
-def remove_transfer(ctx: ServiceContext, actor: Actor, day: date | str) -> None:
+def remove_transfer(ctx: ServiceContext, actor: Actor, day: date | str) -> dict[str, Any]:
+    """Forget what was declared for `day`; the removed transfer."""
     actor.require_admin()
     day = _parse_day(day)
     with ctx.uow(write=True) as uow:
         row = uow.session.scalars(select(CalendarTransfer).where(CalendarTransfer.day == day)).first()
         if row is None:
             raise NotFound(f"no transfer recorded for {day.isoformat()}")
+        view = _transfer_view(row)
         uow.session.delete(row)
         audit.record(
             uow,
@@ -116,6 +118,7 @@ def remove_transfer(ctx: ServiceContext, actor: Actor, day: date | str) -> None:
         calendar = _calendar_from(list(uow.session.scalars(select(CalendarTransfer))))
         uow.commit()
     ctx.calendar = calendar
+    return view
 
 
 def refresh_calendar(ctx: ServiceContext) -> bool:

@@ -1,7 +1,8 @@
 """Wake-up hook: tell the scheduler of this process, after commit, that a timer was stored.
 
 A scheduler sleeps until the earliest due time it knows of. When a unit of work of this process
-stores a timer (a new or changed `waiting_timers` row) or deploys a version (which may bring a
+stores a timer (a new or changed `waiting_timers` row), reschedules the Deputy Chairmen's rotation
+(`rotation_terms.next_start_at`) or deploys a version (which may bring a
 timer start event), the listeners registered here are called after the commit with the
 earliest due time stored, so the scheduler can re-arm sooner. Other processes are covered by
 the scheduler's poll interval.
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..db.models import ProcessVersion, WaitingTimer
+from ..db.models import ProcessVersion, RotationTerm, WaitingTimer
 from .context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,11 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
         o.due_at
         for o in (*session.new, *session.dirty)
         if isinstance(o, WaitingTimer) and o.claimed_by is None and o.due_at is not None
+    ]
+    dues += [
+        o.next_start_at
+        for o in (*session.new, *session.dirty)
+        if isinstance(o, RotationTerm) and o.next_start_at is not None
     ]
     if any(isinstance(o, ProcessVersion) for o in session.new):
         dues.append(_LONG_AGO)  # a deployment: look for timer start events at once

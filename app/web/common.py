@@ -9,7 +9,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from ..errors import Unauthorized
-from ..services import inbox, users
+from ..services import inbox, rotation, users
 from ..services.context import ServiceContext
 from ..services.users import Actor
 from . import bp
@@ -60,10 +60,15 @@ def load_actor() -> Response | None:
 def navigation() -> dict[str, Any]:
     current = g.get("actor")
     if current is None or request.blueprint != "web":
-        return {"current_actor": None, "open_tasks": 0, "task_counts": {}}
+        return {"current_actor": None, "open_tasks": 0, "task_counts": {}, "nav_rotation": False}
     if "task_counts" not in g:
         g.task_counts = inbox.task_counts(services(), current)
-    return {"current_actor": current, "open_tasks": sum(g.task_counts.values()), "task_counts": g.task_counts}
+    return {
+        "current_actor": current,
+        "open_tasks": sum(g.task_counts.values()),
+        "task_counts": g.task_counts,
+        "nav_rotation": rotation.may_view(current),
+    }
 
 
 @bp.after_request

@@ -58,6 +58,23 @@ def upgrade() -> None:
     sa.Column('created_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_process_models'))
     )
+    op.create_table('rotation_terms',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('deputies', sa.JSON(), nullable=False),
+    sa.Column('term_start', sa.Date(), nullable=True),
+    sa.Column('term_end', sa.Date(), nullable=False),
+    sa.Column('term_months', sa.Integer(), nullable=False),
+    sa.Column('lead_days', sa.Integer(), nullable=False),
+    sa.Column('next_start_at', app.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_rotation_instance_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_instance_id', sa.Integer(), nullable=True),
+    sa.Column('updated_by', sa.String(length=64), nullable=False),
+    sa.Column('updated_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rotation_terms'))
+    )
+    with op.batch_alter_table('rotation_terms', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rotation_terms_next_start_at'), ['next_start_at'], unique=False)
+
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
@@ -301,6 +318,10 @@ def downgrade() -> None:
 
     op.drop_table('memberships')
     op.drop_table('users')
+    with op.batch_alter_table('rotation_terms', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rotation_terms_next_start_at'))
+
+    op.drop_table('rotation_terms')
     op.drop_table('process_models')
     op.drop_table('groups')
     op.drop_table('calendar_transfers')

@@ -233,6 +233,17 @@ def test_a_whole_scenario_matches_the_documented_schemas(client, ctx, people):
     call("POST", f"/timers/{timer['id']}/move", admin, json={"due_at": "2030-01-01T09:00:00"})
     call("POST", f"/timers/{timer['id']}/fire", admin)
     call("POST", "/timers/424242/fire", admin)
+    call("GET", "/rotation", admin)
+    call("GET", "/rotation", rita)
+    term = {"term_end": "2027-06-30", "term_months": 12, "deputies": ["A. Kim"]}
+    call("PUT", "/rotation", admin, json=term)
+    call("PUT", "/rotation", admin, json={"lead_days": -1})
+    call("GET", "/calendar/transfers", admin)
+    call("POST", "/calendar/transfers", admin, json={"day": "2027-01-09", "kind": "working_day"})
+    call("POST", "/calendar/transfers", admin, json={"day": "09.01.2027", "kind": "working_day"})
+    call("DELETE", "/calendar/transfers/2027-01-09", admin)
+    call("DELETE", "/calendar/transfers/2027-01-09", admin)
+    call("DELETE", "/calendar/transfers/2027-01-09", rita)
     call("GET", "/openapi.json")
 
     statuses = {status for *_, status in seen}

@@ -5,6 +5,7 @@ from .audit import AuditRecord
 from .calendar_transfer import TRANSFER_KINDS, CalendarTransfer
 from .definition import ProcessFile, ProcessModel, ProcessVersion
 from .instance import STATUSES, ProcessInstance
+from .rotation_term import DEFAULT_LEAD_DAYS, RotationTerm
 from .saved_filter import SavedFilter
 from .scheduled_start import ScheduledStart
 from .task import HumanTask
@@ -12,6 +13,7 @@ from .timer import MessageSubscription, WaitingTimer
 from .user import Group, Membership, User
 
 __all__ = [
+    "DEFAULT_LEAD_DAYS",
     "STATUSES",
     "TRANSFER_KINDS",
     "Attachment",
@@ -25,6 +27,7 @@ __all__ = [
     "ProcessInstance",
     "ProcessModel",
     "ProcessVersion",
+    "RotationTerm",
     "SavedFilter",
     "ScheduledStart",
     "User",

@@ -1,0 +1,60 @@
+"""The rotation and working-day pages through the Flask test client."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from app.services import rotation
+from app.services.users import SYSTEM
+from tests.conftest import make_user
+
+
+def test_the_head_of_the_secretariat_changes_the_rotation_term(browser: Any, seeded: dict, ctx: Any) -> None:
+    make_user(ctx, "head", ["secretariat_head", "secretariat"])
+    browser.login("head")
+    assert 'href="/rotation"' in browser.get("/inbox").get_data(as_text=True)
+    page = browser.get("/rotation")
+    assert page.status_code == 200 and 'name="term_end"' in page.get_data(as_text=True)
+    response = browser.post(
+        "/rotation",
+        {
+            "term_end": "2026-06-30",
+            "term_months": "12",
+            "lead_days": "60",
+            "deputy": ["P. Petrov", "S. Said"],
+        },
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/rotation"
+    term = rotation.get_rotation(ctx, SYSTEM)
+    assert term["deputies"] == ["P. Petrov", "S. Said"]
+    assert term["next_rotation_start"] == "2026-04-30T19:00:00+00:00"
+    html = browser.get("/rotation").get_data(as_text=True)
+    assert "P. Petrov, S. Said" in html and 'id="rotation-next"' in html
+    refused = browser.post("/rotation", {"term_end": "2026-06-30", "lead_days": "-3", "deputy": [""]})
+    assert refused.status_code == 422 and 'id="lead_days-error"' in refused.get_data(as_text=True)
+
+
+def test_the_secretariat_reads_the_rotation_and_others_do_not_see_it(browser: Any, seeded: dict) -> None:
+    browser.login("carol")  # secretariat
+    html = browser.get("/rotation").get_data(as_text=True)
+    assert 'name="term_end"' not in html  # no form to change it
+    assert 'href="/calendar"' not in html
+    browser.login("alice")
+    assert 'href="/rotation"' not in browser.get("/inbox").get_data(as_text=True)
+    assert browser.get("/rotation").status_code == 403
+
+
+def test_an_administrator_adds_and_removes_a_working_day(browser: Any, seeded: dict, app: Any) -> None:
+    calendar = lambda: app.extensions["services"].calendar  # noqa: E731
+    browser.login("admin")
+    assert 'href="/calendar"' in browser.get("/inbox").get_data(as_text=True)
+    response = browser.post("/calendar", {"day": "2027-02-09", "kind": "holiday", "note": "decree"})
+    assert response.status_code == 302
+    html = browser.get("/calendar").get_data(as_text=True)
+    assert "decree" in html
+    assert not calendar().is_working_day(date(2027, 2, 9))
+    assert browser.post("/calendar", {"day": "9 Feb", "kind": "holiday"}).status_code == 422
+    assert browser.post("/calendar/2027-02-09/remove").status_code == 302
+    assert "decree" not in browser.get("/calendar").get_data(as_text=True)
+    assert calendar().is_working_day(date(2027, 2, 9))
