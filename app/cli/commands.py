@@ -156,7 +156,13 @@ def register_commands(app: Flask) -> None:
 
     @scheduler_group.command("run")
     @click.option("--once", is_flag=True, help="fire what is due now, then exit")
-    @click.option("--poll", "poll_seconds", default=5.0, type=float, help="seconds between safety polls")
+    @click.option(
+        "--poll",
+        "poll_seconds",
+        default=0.5,
+        type=float,
+        help="seconds between polls for timers stored by other processes",
+    )
     @click.option("--lease", "lease_seconds", default=60.0, type=float, help="seconds a claim is held")
     @click.option("--batch", "batch_size", default=100, type=int, help="timers claimed at a time")
     def scheduler_run(once: bool, poll_seconds: float, lease_seconds: float, batch_size: int) -> None:

@@ -29,6 +29,9 @@ from ..services.context import ServiceContext
 log = logging.getLogger(__name__)
 
 JOB_ID = "timers.poll"
+# Another process's new timer is only seen at a poll: keep it well under the one-second lateness
+# the deadlines allow. The poll itself is one cheap indexed read when nothing is due.
+DEFAULT_POLL_SECONDS = 0.5
 WAKE_JOB_PREFIX = "timers.wake."
 # SpiffWorkflow fires only when due < now: wake a little after the due time (and never sooner
 # than that, so a pass that re-arms itself has returned before it runs again).
@@ -47,7 +50,7 @@ class TimerScheduler:
         ctx: ServiceContext,
         *,
         blocking: bool = False,
-        poll_seconds: float = 5.0,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
         lease: timedelta = timers.DEFAULT_LEASE,
         batch_size: int = timers.DEFAULT_BATCH,
         name: str | None = None,

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from ..db.models import HumanTask, MessageSubscription, ProcessInstance, User, WaitingTimer
 from ..engine import runner
 from ..engine.errors import EngineError
+from ..engine.features import spec_features
 from ..engine.functions import diagram_functions
 from ..engine.sandbox import make_script_engine
 from ..engine.serializer import dump_state, load_state
@@ -110,10 +111,15 @@ def save_workflow(
         uow.add(instance)
         uow.session.flush()
     running = instance.status == "running"
-    # A new instance has no rows to compare with: skip the reads.
-    _sync_tasks(uow, instance, snap.human_tasks if running else [], now, is_new)
-    _sync_timers(uow, instance, snap.timers if running else [], is_new)
-    _sync_messages(uow, instance, snap.messages if running else [], is_new)
+    # A new instance has no rows to compare with, and a process without, say, message events
+    # never has subscriptions: skip those reads and deletes.
+    features = spec_features(workflow)
+    if features.human_tasks:
+        _sync_tasks(uow, instance, snap.human_tasks if running else [], now, is_new)
+    if features.timers:
+        _sync_timers(uow, instance, snap.timers if running else [], is_new)
+    if features.messages:
+        _sync_messages(uow, instance, snap.messages if running else [], is_new)
 
 
 def _sync_tasks(uow: UnitOfWork, instance: ProcessInstance, tasks: list, now: datetime, is_new: bool) -> None:
