@@ -61,6 +61,7 @@ lint: install-test
 ## Benchmarks: figures and ratios against raw SpiffWorkflow in the same run
 bench: install-test
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.scheduler
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules $(VENDOR) test-artifacts
