@@ -41,6 +41,8 @@ from typing import Any
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine, make_url
 
+from .server import reset_postgres
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).with_name("results")
 BPMN = Path(__file__).with_name("timer_bench.bpmn")
@@ -75,14 +77,7 @@ def fresh_context(url: str):
     from app.services.users import SYSTEM
     from app.settings import Settings
 
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SET lock_timeout = '30s'"))
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        admin.dispose()
+    reset_postgres(url)
     engine = make_engine(url)
     upgrade(engine)
     ctx = ServiceContext(make_session_factory(engine), Settings(database_url=url, secret_key=SECRET_KEY))
