@@ -165,3 +165,28 @@ def test_a_new_term_end_after_a_finished_rotation_schedules_a_new_one(ctx, clock
     view = rotation.update_rotation(ctx, staff["head"], {"term_end": "2026-09-30"})
     assert view["rotation_instance"] is None
     assert view["next_rotation_start"] == "2026-07-31T19:00:00+00:00"
+
+
+def test_the_scheduler_starts_the_shipped_deputy_rotation(ctx, clock, staff):
+    from app.services import users
+    from app.settings import PROJECT_ROOT
+
+    users.ensure_groups(ctx, users.PROCEDURE_GROUPS)
+    deployments.deploy_folders(ctx, SYSTEM, PROJECT_ROOT / "bpmn", PROJECT_ROOT / "forms")
+    _set_term(ctx, staff["head"])
+    clock.set(DUE + TICK)
+    assert rotation.run_due(ctx) == 1
+    view = rotation.get_rotation(ctx, staff["clerk"])
+    started = instances.get_instance(ctx, SYSTEM, view["rotation_instance"]["id"])
+    assert started["status"] == "running", started["error"]
+    assert (started["process_model"], [t["name"] for t in started["tasks"]]) == (
+        "deputy_rotation",
+        ["Task_CollectNominations"],
+    )
+    assert started["data"]["current_deputies"] == ["P. Petrov", "S. Said"]
+    # its reminder timers (60 and 30 days before the term end) wait in the timer table
+    from app.db.models import WaitingTimer
+
+    with ctx.uow() as uow:
+        due = sorted(uow.session.scalars(select(WaitingTimer.due_at)))
+    assert [d.date().isoformat() for d in due][:2] == ["2026-05-01", "2026-05-31"]
