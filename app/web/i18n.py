@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,8 @@ def localized(texts: Any, fallback: str = "") -> str:
     return str(texts.get(language) or texts.get("en") or next(iter(texts.values())) or fallback)
 
 
-def datetime_filter(value: datetime | str | None, form: str = "short") -> str:
+def _formatted(value: datetime | str | None, format_value: Callable[[datetime], str]) -> str:
+    """Format a datetime or an ISO string; anything else is shown as it is."""
     if value in (None, ""):
         return ""
     if isinstance(value, str):
@@ -60,18 +62,15 @@ def datetime_filter(value: datetime | str | None, form: str = "short") -> str:
             value = datetime.fromisoformat(value)
         except ValueError:
             return value
-    return format_datetime(value, form)
+    return format_value(value)
+
+
+def datetime_filter(value: datetime | str | None, form: str = "short") -> str:
+    return _formatted(value, lambda moment: format_datetime(moment, form))
 
 
 def date_filter(value: datetime | str | None) -> str:
-    if value in (None, ""):
-        return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    return format_date(value, "medium")
+    return _formatted(value, lambda moment: format_date(moment, "medium"))
 
 
 def init_babel(app: Flask, settings: Settings) -> None:
