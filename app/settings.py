@@ -28,6 +28,8 @@ class Settings:
     secure_cookies: bool = False
     bpmn_dir: Path = PROJECT_ROOT / "bpmn"
     forms_dir: Path = PROJECT_ROOT / "forms"
+    # Threads firing a scheduler's claimed timers; None: 4 on PostgreSQL. Always 1 on SQLite.
+    scheduler_fire_threads: int | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -45,4 +47,6 @@ class Settings:
             values["secure_cookies"] = env["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
         if env.get("SCRIPT_CPU_SECONDS"):
             values["script_cpu_seconds"] = float(env["SCRIPT_CPU_SECONDS"])
+        if env.get("SCHEDULER_FIRE_THREADS"):
+            values["scheduler_fire_threads"] = int(env["SCHEDULER_FIRE_THREADS"])
         return cls(**values)  # type: ignore[arg-type]

@@ -76,7 +76,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also profile the throughput workload and the inbox page in-process with cProfile",
     )
-    parser.add_argument("--server-threads", type=int, default=None, help="waitress threads (app default 8)")
+    parser.add_argument(
+        "--server-threads", type=int, default=None, help="threads per server process (app default 8)"
+    )
+    parser.add_argument(
+        "--server-workers",
+        type=int,
+        default=None,
+        help="server processes (`serve --workers`); default: 1 on SQLite, whose writers serialise "
+        f"anyway, and one per CPU ({os.cpu_count()} here) on PostgreSQL",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json")
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary folder (databases, server logs)"
@@ -142,7 +151,9 @@ def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str
     database = Database.fresh(kind, workdir / kind, args.pg_url)
     log(f"{kind}: python -m app setup --no-demo")
     result["setup"] = database.setup()
-    with Server(database, threads=args.server_threads) as server:
+    workers = args.server_workers or (1 if kind == "sqlite" else os.cpu_count() or 1)
+    result["server"] = {"workers": workers, "threads": args.server_threads or 8}
+    with Server(database, threads=args.server_threads, workers=workers) as server:
         log(f"{kind}: server on 127.0.0.1:{server.port}")
         if "throughput" not in args.skip:
             world = prepare_world(server, database.admin_password)
@@ -162,6 +173,8 @@ def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str
                 "ratio_is": "median over rounds of (API rate / raw SpiffWorkflow rate of the same round)",
                 "target": f"ratio >= 1/3 ({RATIO_TARGET:.3f})",
                 "target_met_1_client": ratio >= RATIO_TARGET,
+                f"target_met_{args.threads}_clients": measured[f"api_{args.threads}_clients"]["ratio_to_raw"]
+                >= RATIO_TARGET,
             }
             if args.profile:
                 from .profiling import profile_instances
@@ -202,12 +215,13 @@ def print_table(report: dict[str, Any], args: argparse.Namespace) -> None:
     print()
     print(
         f"Throughput: {args.instances} instances of bench/one_task.bpmn, each started and its task completed "
-        f"(2 HTTP requests), in {args.rounds} interleaved rounds;\nratio = median over rounds of API/raw; "
-        f"target ratio >= 1/3"
+        f"(2 HTTP requests), in {args.rounds} interleaved rounds;\nratio = median over rounds of "
+        f"API/raw; target ratio >= 1/3; server processes: "
+        + ", ".join(f"{kind} {res.get('server', {}).get('workers', '-')}" for kind, res in dbs.items())
     )
     header = (
         f"{'database':<11}{'raw spiff/s':>12}{'API 1 cl/s':>12}{'ratio':>8}{'target':>8}"
-        f"{f'API {args.threads} cl/s':>13}{'ratio':>8}{'start p50':>11}{'compl p50':>11}"
+        f"{f'API {args.threads} cl/s':>13}{'ratio':>8}{'target':>8}{'start p50':>11}{'compl p50':>11}"
     )
     print(header)
     print("-" * len(header))
@@ -221,6 +235,7 @@ def print_table(report: dict[str, Any], args: argparse.Namespace) -> None:
             f"{kind:<11}{fmt(tp['raw_spiff']['instances_per_s']):>12}{fmt(one['instances_per_s']):>12}"
             f"{fmt(one['ratio_to_raw'], 3):>8}{'met' if tp['target_met_1_client'] else 'NOT met':>8}"
             f"{fmt(many['instances_per_s']):>13}{fmt(many['ratio_to_raw'], 3):>8}"
+            f"{'met' if tp[f'target_met_{args.threads}_clients'] else 'NOT met':>8}"
             f"{fmt(one['start_request']['p50_ms'], 2) + ' ms':>11}"
             f"{fmt(one['complete_request']['p50_ms'], 2) + ' ms':>11}"
         )

@@ -3,7 +3,9 @@
 1. Throughput: N timers (`--timers`, default 10,000) all due at the same moment shortly in the
    future, fired by one and then two `python -m app scheduler run` processes (a fresh seed
    each): timers fired per second from the first to the last fire (audit `timer.fired` `at`),
-   the count per process, and that every instance fired exactly once.
+   the count per process, and that every instance fired exactly once. Each process fires with
+   the app's default number of threads (`SCHEDULER_FIRE_THREADS`, else 4) unless
+   `--fire-threads` is given; the number each used is reported.
 2. Lateness: one scheduler process (`--poll`, default 0.5 s) on an idle database; this process
    starts single-timer instances through the services, each `--lead` seconds before its due
    time, due times 1-2 s apart: fired `at` minus due time, p50/p99.
@@ -29,6 +31,7 @@ import os
 import platform
 import pstats
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -161,6 +164,12 @@ class SchedulerProcess:
                 raise RuntimeError(f"scheduler did not start:\n{self.log_path.read_text()[-2000:]}")
             time.sleep(0.05)
 
+    @property
+    def fire_threads(self) -> int | None:
+        """The fire threads the scheduler said it runs with (its "running" line)."""
+        found = re.search(r" running, (\d+) fire thread", self.log_path.read_text())
+        return int(found.group(1)) if found else None
+
     def stop(self) -> str:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -209,6 +218,7 @@ def run_throughput(args: argparse.Namespace, processes: int, logs: Path) -> dict
         try:
             for proc in procs:
                 proc.wait_running()
+            fire_threads = [proc.fire_threads for proc in procs]
             ready_before_due = datetime.now(UTC) < due
             deadline = time.monotonic() + margin + max(args.timeout, args.timers / 20)
             while (done := fired_count(engine)) < args.timers:
@@ -238,6 +248,7 @@ def run_throughput(args: argparse.Namespace, processes: int, logs: Path) -> dict
         span = (last - first).total_seconds()
         return {
             "processes": processes,
+            "fire_threads_per_process": fire_threads,
             "timers": args.timers,
             "seed_seconds": round(seed_s, 2),
             "schedulers_ready_before_due": ready_before_due,
@@ -275,9 +286,12 @@ def run_lateness(args: argparse.Namespace, logs: Path) -> dict[str, Any]:
     ctx, engine = fresh_context(args.pg_url)
     rng = random.Random(2026)
     try:
-        proc = SchedulerProcess(args.pg_url, logs / "lateness.log", "--poll", str(args.poll))
+        proc = SchedulerProcess(
+            args.pg_url, logs / "lateness.log", "--poll", str(args.poll), *args.fire_threads_args
+        )
         try:
             proc.wait_running()
+            fire_threads = proc.fire_threads
             time.sleep(0.5)  # let its first pass finish
             due = datetime.now(UTC) + timedelta(seconds=args.lead + 0.5)
             dues: dict[int, datetime] = {}
@@ -296,6 +310,7 @@ def run_lateness(args: argparse.Namespace, logs: Path) -> dict[str, Any]:
         lateness = [(at - dues[instance_id]).total_seconds() for instance_id, at, _ in records]
         return {
             "timers": len(dues),
+            "fire_threads": fire_threads,
             "fired": len(records),
             "poll_s": args.poll,
             "lead_s": args.lead,
@@ -364,6 +379,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--batch", type=int, default=None, help="--batch of the throughput schedulers (app default 100)"
     )
     parser.add_argument(
+        "--fire-threads",
+        type=int,
+        default=None,
+        help="--fire-threads of every scheduler (app default: SCHEDULER_FIRE_THREADS, else 4)",
+    )
+    parser.add_argument(
         "--seed-margin", type=float, default=4.0, help="seconds added to the seeding time before due"
     )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for all timers to fire")
@@ -377,7 +398,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.timers = 1000 if args.quick else 10_000
     if args.lateness_timers is None:
         args.lateness_timers = 10 if args.quick else 50
-    args.scheduler_args = ["--batch", str(args.batch)] if args.batch else []
+    args.fire_threads_args = ["--fire-threads", str(args.fire_threads)] if args.fire_threads else []
+    args.scheduler_args = (["--batch", str(args.batch)] if args.batch else []) + args.fire_threads_args
     return args
 
 
@@ -399,6 +421,7 @@ def print_table(results: dict[str, Any]) -> None:
         print(f"{'  first fire after due (s)':<52} {run['first_fire_after_due_s']:>12.3f}")
         print(f"{'  schedulers started before due':<52} {str(run['schedulers_ready_before_due']):>12}")
         print(f"{'  per process':<52} {json.dumps(list(run['per_process'].values())):>12}")
+        print(f"{'  fire threads per process':<52} {json.dumps(run['fire_threads_per_process']):>12}")
         checks = f"{run['exactly_once']} / {run['remaining_waiting_timers']}"
         print(f"{'  exactly once / waiting left':<52} {checks:>12}")
     late = results.get("lateness")
@@ -434,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
             run = run_throughput(args, n, logs)
             print(
                 f"  {run['timers_per_s']}/s, per process {list(run['per_process'].values())}, "
+                f"fire threads {run['fire_threads_per_process']}, "
                 f"exactly once {run['exactly_once']}, seeded in {run['seed_seconds']} s",
                 flush=True,
             )

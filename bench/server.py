@@ -138,10 +138,11 @@ class Database:
 class Server:
     """`python -m app serve` in a subprocess on a free port; a context manager."""
 
-    def __init__(self, database: Database, threads: int | None = None) -> None:
+    def __init__(self, database: Database, threads: int | None = None, workers: int = 1) -> None:
         self.database = database
         self.port = free_port()
         self.threads = threads
+        self.workers = workers
         self.log_path = database.workdir / f"server-{database.kind}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -149,6 +150,8 @@ class Server:
         command = [sys.executable, "-m", "app", "serve", "--host", HOST, "--port", str(self.port)]
         if self.threads:
             command += ["--threads", str(self.threads)]
+        if self.workers > 1:
+            command += ["--workers", str(self.workers)]
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             command,

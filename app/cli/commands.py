@@ -127,28 +127,25 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1")
     @click.option("--port", default=5000, type=int)
-    @click.option("--threads", default=8, type=int)
-    @click.option("--scheduler/--no-scheduler", default=True, help="fire timers in this process")
-    def serve(host: str, port: int, threads: int, scheduler: bool) -> None:
-        """Serve the application with waitress (a production WSGI server)."""
-        from waitress import serve as waitress_serve
+    @click.option("--threads", default=8, type=int, help="request threads per process")
+    @click.option(
+        "--workers",
+        default=1,
+        envvar="WEB_WORKERS",
+        show_envvar=True,
+        type=click.IntRange(min=1),
+        help="processes (more than one: gunicorn workers, each configured from the environment)",
+    )
+    @click.option("--scheduler/--no-scheduler", default=True, help="fire timers in each serving process")
+    def serve(host: str, port: int, threads: int, workers: int, scheduler: bool) -> None:
+        """Serve the application: waitress in this process, or gunicorn worker processes."""
+        from ..serving import serve_threads, serve_workers
 
-        from ..scheduler import TimerScheduler
-        from ..services.calendar_transfers import refresh_calendar
-
-        refresh_calendar(_services())
-        timer_scheduler = TimerScheduler(_services()) if scheduler else None
-        if timer_scheduler is not None:
-            timer_scheduler.start()
-            click.echo(f"timer scheduler {timer_scheduler.name} started")
-        click.echo(f"serving on http://{host}:{port}")
-        try:
-            waitress_serve(
-                current_app._get_current_object(), host=host, port=port, threads=threads, ident="assembly"
-            )
-        finally:
-            if timer_scheduler is not None:
-                timer_scheduler.shutdown()
+        click.echo(f"serving on http://{host}:{port} ({workers} process(es) of {threads} threads)")
+        if workers == 1:
+            serve_threads(current_app._get_current_object(), host, port, threads, scheduler)
+        else:
+            serve_workers(host, port, workers, threads, scheduler)
 
     @app.cli.group("scheduler")
     def scheduler_group() -> None:
@@ -165,8 +162,17 @@ def register_commands(app: Flask) -> None:
     )
     @click.option("--lease", "lease_seconds", default=60.0, type=float, help="seconds a claim is held")
     @click.option("--batch", "batch_size", default=100, type=int, help="timers claimed at a time")
-    def scheduler_run(once: bool, poll_seconds: float, lease_seconds: float, batch_size: int) -> None:
+    @click.option(
+        "--fire-threads",
+        type=click.IntRange(min=1),
+        default=None,
+        help="threads firing claimed timers (default SCHEDULER_FIRE_THREADS, else 4; 1 on SQLite)",
+    )
+    def scheduler_run(
+        once: bool, poll_seconds: float, lease_seconds: float, batch_size: int, fire_threads: int | None
+    ) -> None:
         """Fire timers as they come due, until stopped (SIGINT or SIGTERM)."""
+        import dataclasses
         import signal
         from datetime import timedelta
 
@@ -174,20 +180,31 @@ def register_commands(app: Flask) -> None:
         from ..services import calendar_transfers, rotation, timer_starts, timers
 
         ctx = _services()
+        if fire_threads is not None:
+            # Through the settings, so that SQLite still gets its single thread.
+            ctx = dataclasses.replace(
+                ctx, settings=dataclasses.replace(ctx.settings, scheduler_fire_threads=fire_threads)
+            )
+        threads = timers.fire_threads(ctx)
         lease = timedelta(seconds=lease_seconds)
         if once:
             calendar_transfers.refresh_calendar(ctx)
             name = scheduler_name()
             started = timer_starts.run_due(ctx) + rotation.run_due(ctx)
-            fired = timers.run_due(ctx, name, lease=lease, batch_size=batch_size)
+            fired = timers.run_due(ctx, name, lease=lease, batch_size=batch_size, threads=threads)
             click.echo(f"{name}: {fired} timers fired, {started} instances started by timer")
             return
         runner = TimerScheduler(
-            ctx, blocking=True, poll_seconds=poll_seconds, lease=lease, batch_size=batch_size
+            ctx,
+            blocking=True,
+            poll_seconds=poll_seconds,
+            lease=lease,
+            batch_size=batch_size,
+            fire_threads=threads,
         )
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: runner.shutdown())
-        click.echo(f"timer scheduler {runner.name} running")
+        click.echo(f"timer scheduler {runner.name} running, {threads} fire thread(s)")
         runner.start()
         click.echo(f"timer scheduler {runner.name} stopped: {runner.fired} timers fired")
 

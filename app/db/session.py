@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -28,6 +30,24 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_write_locks: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_write_locks_guard = threading.Lock()
+
+
+def sqlite_write_lock(engine: Engine) -> threading.RLock:
+    """One lock per SQLite engine that writing units of work take before BEGIN IMMEDIATE.
+
+    SQLite's own busy handler waits for a held write lock by sleeping in growing steps (up to
+    100 ms), so threads of one process that queue on it lose most of their time asleep; a Python
+    lock hands the database over as soon as it is free. Other processes still meet the busy
+    handler."""
+    with _write_locks_guard:
+        lock = _write_locks.get(engine)
+        if lock is None:
+            lock = _write_locks[engine] = threading.RLock()
+        return lock
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

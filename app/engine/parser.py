@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from .dmn_checks import check_decisions
 from .errors import BundleInvalid, Problem
 from .sandbox import check_expression, check_script
 
@@ -213,6 +214,25 @@ def _check_task_spec(
             yield file, element_id, f"lane '{task_spec.lane}' does not name an existing group"
 
 
+def _already_reported(
+    problem: Problem, decision_problems: Mapping[str, list[Problem]], roots: Mapping[str, etree._Element]
+) -> bool:
+    """Whether an error of the engine's parser repeats what the decision checks found: it stops at
+    the first cell it cannot read, and reports it on the cell or on the task calling the decision."""
+    reported = [p for problems in decision_problems.values() for p in problems]
+    if any((p.file, p.element_id) == (problem.file, problem.element_id) for p in reported):
+        return True
+    root = roots.get(problem.file or "")
+    if root is None or not problem.element_id:
+        return False
+    called = root.xpath(
+        "//bpmn:businessRuleTask[@id=$eid]/bpmn:extensionElements/spiffworkflow:calledDecisionId/text()",
+        namespaces=NSMAP,
+        eid=problem.element_id,
+    )
+    return any(str(ref).strip() in decision_problems for ref in called)
+
+
 def _process_metadata(root: etree._Element, process_id: str) -> dict[str, str]:
     found = root.xpath("//bpmn:process[@id=$pid]", namespaces=NSMAP, pid=process_id)
     if not found:
@@ -303,6 +323,9 @@ def parse_bundle(
             problems.append(_problem_from_validation(exc, roots))
     if problems:
         raise BundleInvalid(problems)
+    decision_problems = check_decisions(parser)
+    for found in decision_problems.values():
+        problems.extend(found)
 
     chosen, main_file = _choose_process(roots, process_id, problems)
     if chosen is None or main_file is None:
@@ -311,7 +334,10 @@ def parse_bundle(
         spec = parser.get_spec(chosen)
         subprocess_specs = parser.get_subprocess_specs(chosen)
     except ValidationException as exc:
-        raise BundleInvalid([_problem_from_validation(exc, roots)]) from exc
+        problem = _problem_from_validation(exc, roots)
+        if not _already_reported(problem, decision_problems, roots):
+            problems.append(problem)
+        raise BundleInvalid(problems) from exc
 
     start_messages: list[str] = []
     lanes: set[str] = set()

@@ -54,12 +54,16 @@ class TimerScheduler:
         lease: timedelta = timers.DEFAULT_LEASE,
         batch_size: int = timers.DEFAULT_BATCH,
         name: str | None = None,
+        fire_threads: int | None = None,
     ) -> None:
         self.ctx = ctx
         self.name = name or scheduler_name()
         self.poll_seconds = poll_seconds
         self.lease = lease
         self.batch_size = batch_size
+        # Not the APScheduler executor's threads: the job stays one at a time, and fans each
+        # batch of claims out to these (see timers.run_due).
+        self.fire_threads = timers.fire_threads(ctx, fire_threads)
         self.fired = 0
         self.started = 0
         self.passes = 0
@@ -87,7 +91,7 @@ class TimerScheduler:
             misfire_grace_time=None,
         )
         self._remove_listener = timer_wakeups.on_timer_stored(self.ctx, self.wake_for)
-        log.info("timer scheduler %s started", self.name)
+        log.info("timer scheduler %s started, %d fire thread(s)", self.name, self.fire_threads)
         self._scheduler.start()  # returns at shutdown when blocking
 
     def shutdown(self, wait: bool = True) -> None:
@@ -162,6 +166,7 @@ class TimerScheduler:
                     lease=self.lease,
                     batch_size=self.batch_size,
                     should_stop=lambda: self._stopping,
+                    threads=self.fire_threads,
                 )
                 wakeups = [
                     timers.next_wakeup(self.ctx),

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..db.models import AuditRecord
 from .uow import UnitOfWork
@@ -15,6 +15,9 @@ from .uow import UnitOfWork
 def json_safe(value: Any) -> Any:
     """Task data as plain JSON (dates become ISO strings)."""
     return json.loads(json.dumps(value, default=str))
+
+
+_INSERT = insert(AuditRecord.__table__)
 
 
 def record(
@@ -27,18 +30,20 @@ def record(
     task_id: str | None = None,
     element_id: str | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditRecord:
-    entry = AuditRecord(
-        at=at,
-        actor=actor,
-        action=action,
-        instance_id=instance_id,
-        task_id=task_id,
-        element_id=element_id,
-        details=json_safe(details or {}),
+) -> None:
+    # A Core insert: records are never read back in the transaction that writes them.
+    uow.session.connection().execute(
+        _INSERT,
+        {
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "instance_id": instance_id,
+            "task_id": task_id,
+            "element_id": element_id,
+            "details": json_safe(details or {}),
+        },
     )
-    uow.add(entry)
-    return entry
 
 
 def instance_history(uow: UnitOfWork, instance_id: int) -> list[AuditRecord]:

@@ -79,6 +79,8 @@ class ServiceContext:
     forms_cache: LruCache[tuple[int, str], Any] = field(default_factory=lambda: LruCache(256))
     # A changed membership or a deactivated user takes effect for tokens within this time.
     actors_cache: TtlCache[str, Any] = field(default_factory=lambda: TtlCache(5.0))
+    # Bearer tokens whose signature was checked: (username, issued at).
+    tokens_cache: TtlCache[str, tuple[str, float]] = field(default_factory=lambda: TtlCache(60.0))
 
     def uow(self, *, write: bool = False) -> UnitOfWork:
         return UnitOfWork(self.session_factory, write=write)

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..db.models import ProcessFile, ProcessModel, ProcessVersion
 from ..engine.errors import BundleInvalid
@@ -115,8 +115,28 @@ def _version_row(uow: UnitOfWork, model_id: str, version: int | None = None) -> 
     return row
 
 
-def latest_version(uow: UnitOfWork, model_id: str) -> ProcessVersion:
-    return _version_row(uow, model_id)
+class VersionRef(NamedTuple):
+    """What starting an instance needs of the newest version (its specs come from the cache)."""
+
+    id: int
+    version: int
+    metadata: dict[str, Any]
+
+
+_V = ProcessVersion.__table__
+_NEWEST_VERSION = (
+    select(_V.c.id, _V.c.version, _V.c.metadata_json)
+    .where(_V.c.model_id == bindparam("model_id"))
+    .order_by(_V.c.version.desc())
+    .limit(1)
+)
+
+
+def latest_version(uow: UnitOfWork, model_id: str) -> VersionRef:
+    row = uow.session.connection().execute(_NEWEST_VERSION, {"model_id": model_id}).first()
+    if row is None:
+        raise NotFound(f"process model '{model_id}' not found")
+    return VersionRef(row.id, row.version, row.metadata_json or {})
 
 
 def specs_of(ctx: ServiceContext, version: ProcessVersion) -> LoadedSpecs:

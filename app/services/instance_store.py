@@ -6,12 +6,17 @@ transaction, so the inbox, the scheduler and message routing never deserialize i
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, Select, bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from ..db.models import HumanTask, MessageSubscription, ProcessInstance, User, WaitingTimer
 from ..engine import runner
@@ -24,10 +29,88 @@ from ..errors import NotFound
 from .audit import json_safe
 from .context import ServiceContext
 from .deployments import specs_by_id
+from .timer_wakeups import note_timer_stored
 from .uow import UnitOfWork
 from .users import group_members
 
 R = TypeVar("R", HumanTask, WaitingTimer)
+
+
+@dataclass
+class TaskRow:
+    """A row of `human_tasks` as plain values (read or written with Core statements)."""
+
+    id: str
+    instance_id: int
+    model_id: str
+    element_id: str
+    name: str
+    titles: Any
+    lane: str | None
+    group_name: str | None
+    assignee_id: int | None
+    reserved: bool
+    form_schema: str | None
+    form_ui_schema: str | None
+    instructions: str | None
+    created_at: datetime
+    due_at: datetime | None
+
+
+@dataclass
+class StepOutcome:
+    """What running a step left behind: the script error that stopped it, the open human tasks."""
+
+    error: EngineError | None
+    tasks: list[TaskRow]
+
+
+# Built once, so that SQLAlchemy reuses their compiled form (the hot path of every step).
+_INSTANCES = ProcessInstance.__table__
+_INSTANCE_COLUMNS = tuple(column.key for column in _INSTANCES.columns)
+_LOCK_INSTANCE = select(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id")).with_for_update()
+_LOCK_INSTANCE_OF_TASK = (
+    select(_INSTANCES)
+    .where(
+        _INSTANCES.c.id
+        == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery()
+    )
+    .with_for_update()
+)
+# What saving a workflow changes in its instance row (the keys of save_workflow's `state`).
+_INSTANCE_STATE = (
+    "status",
+    "state_json",
+    "data",
+    "element_states",
+    "error_element",
+    "error_message",
+    "updated_at",
+)
+_INSERT_INSTANCE = insert(_INSTANCES).returning(_INSTANCES.c.id)
+_UPDATE_INSTANCE = (
+    update(_INSTANCES)
+    .where(_INSTANCES.c.id == bindparam("b_id"), _INSTANCES.c.row_version == bindparam("b_row_version"))
+    .values(
+        {name: bindparam(name) for name in _INSTANCE_STATE}
+        | {"row_version": bindparam("b_new_row_version")}
+    )
+)
+_TASKS = HumanTask.__table__
+_TIMERS = WaitingTimer.__table__
+_SUBSCRIPTIONS = MessageSubscription.__table__
+_SELECT_TASKS = select(_TASKS).where(_TASKS.c.instance_id == bindparam("instance_id"))
+# Row by row (executemany): an IN list with a varying length is compiled anew for each length.
+_DELETE_TASK = delete(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
+_INSERT_TASK = insert(_TASKS)
+_SET_TASK_DUE = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(due_at=bindparam("new_due"))
+_SELECT_TIMERS = select(_TIMERS.c.id, _TIMERS.c.task_id, _TIMERS.c.due_at).where(
+    _TIMERS.c.instance_id == bindparam("instance_id")
+)
+_DELETE_TIMER = delete(_TIMERS).where(_TIMERS.c.id == bindparam("timer_id"))
+_INSERT_TIMER = insert(_TIMERS)
+_DELETE_SUBSCRIPTIONS = delete(_SUBSCRIPTIONS).where(_SUBSCRIPTIONS.c.instance_id == bindparam("instance_id"))
+_INSERT_SUBSCRIPTION = insert(_SUBSCRIPTIONS)
 
 
 def script_engine(ctx: ServiceContext, uow: UnitOfWork):
@@ -40,10 +123,38 @@ def script_engine(ctx: ServiceContext, uow: UnitOfWork):
 def lock_instance(uow: UnitOfWork, instance_id: int) -> ProcessInstance:
     """Load an instance under its row lock (FOR UPDATE on PostgreSQL; SQLite's write lock is
     already held by a writing unit of work)."""
-    query = select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
-    instance = uow.session.scalars(query).first()
+    instance = _locked_instance(uow, _LOCK_INSTANCE, {"instance_id": instance_id})
     if instance is None:
         raise NotFound(f"process instance {instance_id} not found")
+    return instance
+
+
+def lock_task_instance(uow: UnitOfWork, task_id: str) -> tuple[ProcessInstance, dict[str, TaskRow]] | None:
+    """A task's instance under its row lock, with the instance's open tasks read under that lock
+    (another transaction may have completed the task while this one waited); None when the task
+    is gone."""
+    instance = _locked_instance(uow, _LOCK_INSTANCE_OF_TASK, {"task_id": task_id})
+    if instance is None:
+        return None
+    tasks = tasks_of(uow, instance.id)
+    return (instance, tasks) if task_id in tasks else None
+
+
+def _locked_instance(uow: UnitOfWork, statement: Select, params: dict[str, Any]) -> ProcessInstance | None:
+    """Run a locking Core select of one instance row and hand the row to the session as a loaded
+    object (an ORM query costs several times more on this hot path)."""
+    row = uow.session.connection().execute(statement, params).first()
+    return None if row is None else adopt_instance(uow, row._mapping)
+
+
+def adopt_instance(uow: UnitOfWork, row: Mapping[str, Any]) -> ProcessInstance:
+    """The session's object for an instance row read with Core (its columns by name)."""
+    if identity_key(ProcessInstance, row["id"]) in uow.session.identity_map:
+        # Read earlier in this unit of work: refresh that object rather than adding a twin.
+        return uow.session.get(ProcessInstance, row["id"], populate_existing=True)
+    instance = ProcessInstance(**{name: row[name] for name in _INSTANCE_COLUMNS})
+    make_transient_to_detached(instance)  # as if loaded: persistent once added, nothing pending
+    uow.session.add(instance)
     return instance
 
 
@@ -70,7 +181,9 @@ def run_step(
     instance: ProcessInstance,
     workflow: BpmnWorkflow,
     step: Callable[[BpmnWorkflow], object],
-) -> EngineError | None:
+    *,
+    tasks: Mapping[str, TaskRow] | None = None,
+) -> StepOutcome:
     """Run one engine step and save the outcome; a failing script leaves the instance in error.
 
     Errors that mean the step does not apply (a task no longer ready, a message not awaited)
@@ -80,8 +193,7 @@ def run_step(
         step(workflow)
     except EngineError as exc:
         error = exc
-    save_workflow(ctx, uow, instance, workflow, error=error)
-    return error
+    return StepOutcome(error, save_workflow(ctx, uow, instance, workflow, error=error, tasks=tasks))
 
 
 def save_workflow(
@@ -91,69 +203,135 @@ def save_workflow(
     workflow: BpmnWorkflow,
     *,
     error: EngineError | None = None,
-) -> None:
-    now = ctx.now()
+    tasks: Mapping[str, TaskRow] | None = None,
+) -> list[TaskRow]:
+    """Store the workflow's state and bring the side tables in step; the instance's open human
+    tasks afterwards. `tasks`: the instance's task rows when the caller read them under the lock
+    already (they are not read again)."""
+    # Pending ORM changes (a timer row an admin moved, a status set by the caller) go out before
+    # the instance's own fields change below: what follows are Core statements, which do not
+    # autoflush, and the instance's new state must not be written twice.
+    uow.session.flush()
+    now = ctx.now().astimezone(UTC)
     snap = runner.snapshot(workflow)
-    instance.state_json = dump_state(workflow)
-    instance.data = json_safe(snap.data)
-    instance.element_states = snap.element_states
-    instance.updated_at = now
+    state: dict[str, Any] = {
+        "state_json": dump_state(workflow),
+        "data": json_safe(snap.data),
+        "element_states": snap.element_states,
+        "updated_at": now,
+        "status": instance.status,
+        "error_element": None,
+        "error_message": None,
+    }
     if error is not None:
-        instance.status = "error"
-        instance.error_element = error.element_id
-        instance.error_message = error.message
+        state.update(status="error", error_element=error.element_id, error_message=error.message)
     elif instance.status != "cancelled":
-        instance.status = "complete" if snap.completed else "running"
-        instance.error_element = None
-        instance.error_message = None
+        state["status"] = "complete" if snap.completed else "running"
     is_new = instance.id is None
-    if is_new:
-        uow.add(instance)
-        uow.session.flush()
+    _store_instance(uow, instance, state)
     running = instance.status == "running"
     # A new instance has no rows to compare with, and a process without, say, message events
     # never has subscriptions: skip those reads and deletes.
     features = spec_features(workflow)
+    connection = uow.session.connection()
+    open_tasks: list[TaskRow] = []
     if features.human_tasks:
-        _sync_tasks(uow, instance, snap.human_tasks if running else [], now, is_new)
+        existing = {} if is_new else (tasks if tasks is not None else tasks_of(uow, instance.id))
+        open_tasks = _sync_tasks(
+            uow, connection, instance, snap.human_tasks if running else [], now, existing
+        )
     if features.timers:
-        _sync_timers(uow, instance, snap.timers if running else [], is_new)
+        _sync_timers(uow.session, connection, instance, snap.timers if running else [], is_new)
     if features.messages:
-        _sync_messages(uow, instance, snap.messages if running else [], is_new)
+        _sync_messages(connection, instance, snap.messages if running else [], is_new)
+    return open_tasks
 
 
-def _sync_tasks(uow: UnitOfWork, instance: ProcessInstance, tasks: list, now: datetime, is_new: bool) -> None:
-    query = select(HumanTask).where(HumanTask.instance_id == instance.id)
-    existing = {} if is_new else {t.id: t for t in uow.session.scalars(query)}
-    current = {t.task_id: t for t in tasks}
-    reserved_for = _user_ids(uow, {t.assignee for t in tasks if t.assignee and t.task_id not in existing})
-    for task_id, row in existing.items():
-        if task_id not in current:
-            uow.session.delete(row)
+def _store_instance(uow: UnitOfWork, instance: ProcessInstance, state: dict[str, Any]) -> None:
+    """INSERT or UPDATE the instance row with one Core statement (the ORM's unit of work costs
+    several times more on this hot path), and give the object the stored values as committed
+    ones, so that the session has nothing left to flush for it."""
+    connection = uow.session.connection()
+    if instance.id is None:
+        for name, value in state.items():
+            setattr(instance, name, value)
+        row = {
+            **state,
+            "model_id": instance.model_id,
+            "version_id": instance.version_id,
+            "started_by": instance.started_by,
+            "created_at": instance.created_at,
+            "row_version": 1,
+        }
+        instance.id = connection.execute(_INSERT_INSTANCE, row).scalar_one()
+        instance.row_version = 1
+        make_transient_to_detached(instance)  # as if loaded: persistent once added, nothing pending
+        uow.session.add(instance)
+        return
+    row_version = instance.row_version
+    result = connection.execute(
+        _UPDATE_INSTANCE,
+        {**state, "b_id": instance.id, "b_row_version": row_version, "b_new_row_version": row_version + 1},
+    )
+    if result.rowcount != 1:
+        # Unreachable while the instance is locked: the same guard as the ORM's version check.
+        raise StaleDataError(f"process instance {instance.id} was changed by another transaction")
+    for name, value in state.items():
+        set_committed_value(instance, name, value)
+    set_committed_value(instance, "row_version", row_version + 1)
+
+
+def tasks_of(uow: UnitOfWork, instance_id: int) -> dict[str, TaskRow]:
+    """The instance's open human tasks by id (read under the instance lock to be current)."""
+    rows = uow.session.connection().execute(_SELECT_TASKS, {"instance_id": instance_id})
+    return {row.id: TaskRow(**row._mapping) for row in rows}
+
+
+def _sync_tasks(
+    uow: UnitOfWork,
+    connection: Connection,
+    instance: ProcessInstance,
+    views: list,
+    now: datetime,
+    existing: Mapping[str, TaskRow],
+) -> list[TaskRow]:
+    current = {view.task_id: view for view in views}
+    gone = [task_id for task_id in existing if task_id not in current]
+    if gone:
+        connection.execute(_DELETE_TASK, [{"task_id": task_id} for task_id in gone])
+    reserved_for = _user_ids(uow, {v.assignee for v in views if v.assignee and v.task_id not in existing})
+    open_tasks: list[TaskRow] = []
+    new_rows: list[TaskRow] = []
     for task_id, view in current.items():
+        # In UTC, as the rows read back are: views built from these rows must not differ.
+        due_at = view.due_at.astimezone(UTC) if view.due_at else None
         row = existing.get(task_id)
         if row is None:
-            uow.add(
-                HumanTask(
-                    id=task_id,
-                    instance_id=instance.id,
-                    model_id=instance.model_id,
-                    element_id=view.element_id,
-                    name=view.name,
-                    titles=view.titles,
-                    lane=view.lane,
-                    group_name=view.lane,
-                    form_schema=view.form_schema,
-                    form_ui_schema=view.form_ui_schema,
-                    instructions=view.instructions,
-                    created_at=now,
-                    due_at=view.due_at,
-                    assignee_id=reserved_for.get(view.assignee or ""),
-                    reserved=(view.assignee or "") in reserved_for,
-                )
+            row = TaskRow(
+                id=task_id,
+                instance_id=instance.id,
+                model_id=instance.model_id,
+                element_id=view.element_id,
+                name=view.name,
+                titles=view.titles,
+                lane=view.lane,
+                group_name=view.lane,
+                assignee_id=reserved_for.get(view.assignee or ""),
+                reserved=(view.assignee or "") in reserved_for,
+                form_schema=view.form_schema,
+                form_ui_schema=view.form_ui_schema,
+                instructions=view.instructions,
+                created_at=now,
+                due_at=due_at,
             )
-        elif row.due_at != view.due_at:
-            row.due_at = view.due_at
+            new_rows.append(row)
+        elif row.due_at != due_at:
+            connection.execute(_SET_TASK_DUE, {"task_id": task_id, "new_due": due_at})
+            row = replace(row, due_at=due_at)
+        open_tasks.append(row)
+    if new_rows:
+        connection.execute(_INSERT_TASK, [asdict(row) for row in new_rows])
+    return open_tasks
 
 
 def _user_ids(uow: UnitOfWork, usernames: set[str]) -> dict[str, int]:
@@ -163,31 +341,43 @@ def _user_ids(uow: UnitOfWork, usernames: set[str]) -> dict[str, int]:
     return {username: user_id for username, user_id in rows}
 
 
-def _sync_timers(uow: UnitOfWork, instance: ProcessInstance, timers: list, is_new: bool) -> None:
-    query = select(WaitingTimer).where(WaitingTimer.instance_id == instance.id)
-    existing = {} if is_new else {(t.task_id, t.due_at): t for t in uow.session.scalars(query)}
+def _sync_timers(
+    session: Session, connection: Connection, instance: ProcessInstance, timers: list, is_new: bool
+) -> None:
+    existing = (
+        {}
+        if is_new
+        else {
+            (row.task_id, row.due_at): row.id
+            for row in connection.execute(_SELECT_TIMERS, {"instance_id": instance.id})
+        }
+    )
     current = {(t.task_id, t.due_at): t for t in timers}
-    for key, row in existing.items():
-        if key not in current:
-            uow.session.delete(row)
-    for key, view in current.items():
-        if key not in existing:
-            uow.add(
-                WaitingTimer(
-                    instance_id=instance.id,
-                    task_id=view.task_id,
-                    element_id=view.element_id,
-                    due_at=view.due_at,
-                )
-            )
+    gone = [row_id for key, row_id in existing.items() if key not in current]
+    if gone:
+        connection.execute(_DELETE_TIMER, [{"timer_id": timer_id} for timer_id in gone])
+    added = [
+        {"instance_id": instance.id, "task_id": v.task_id, "element_id": v.element_id, "due_at": v.due_at}
+        for key, v in current.items()
+        if key not in existing
+    ]
+    if added:
+        connection.execute(_INSERT_TIMER, added)
+        note_timer_stored(session, min(row["due_at"] for row in added))
 
 
-def _sync_messages(uow: UnitOfWork, instance: ProcessInstance, waits: list, is_new: bool) -> None:
+def _sync_messages(connection: Connection, instance: ProcessInstance, waits: list, is_new: bool) -> None:
     if not is_new:
-        uow.session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
-    for wait in waits:
-        uow.add(
-            MessageSubscription(
-                instance_id=instance.id, message_name=wait.name, correlations=json_safe(wait.correlations)
-            )
+        connection.execute(_DELETE_SUBSCRIPTIONS, {"instance_id": instance.id})
+    if waits:
+        connection.execute(
+            _INSERT_SUBSCRIPTION,
+            [
+                {
+                    "instance_id": instance.id,
+                    "message_name": w.name,
+                    "correlations": json_safe(w.correlations),
+                }
+                for w in waits
+            ],
         )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import or_, select
 
 from ..db.models import STATUSES, HumanTask, ProcessInstance, ProcessVersion
@@ -13,10 +14,10 @@ from ..engine.errors import TaskNotReady
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
-from .deployments import form_of, latest_version, specs_of
+from .deployments import form_of, latest_version, specs_by_id
 from .forms import validation_errors, with_defaults
-from .instance_store import load_workflow, lock_instance, run_step, save_workflow, script_engine
-from .tasks import task_summary, usernames
+from .instance_store import TaskRow, load_workflow, lock_instance, run_step, save_workflow, script_engine
+from .tasks import inbox_order, task_summary, usernames
 from .uow import UnitOfWork
 from .users import Actor
 
@@ -26,14 +27,21 @@ def _may_start(actor: Actor, metadata: Mapping[str, Any]) -> bool:
     return not allowed or actor.is_admin or bool(actor.groups.intersection(allowed))
 
 
+class Started(NamedTuple):
+    instance: ProcessInstance
+    workflow: BpmnWorkflow
+    tasks: list[TaskRow]
+    version: int
+
+
 def start_in(
     ctx: ServiceContext, uow: UnitOfWork, actor: Actor, model_id: str, data: Mapping[str, Any]
-) -> tuple[ProcessInstance, Any]:
-    """Start an instance inside an open unit of work; returns it with its workflow."""
+) -> Started:
+    """Start an instance inside an open unit of work."""
     version = latest_version(uow, model_id)
-    if not _may_start(actor, version.metadata_json or {}):
+    if not _may_start(actor, version.metadata):
         raise Forbidden(f"you may not start '{model_id}'")
-    start_form = (version.metadata_json or {}).get("formJsonSchemaFilename")
+    start_form = version.metadata.get("formJsonSchemaFilename")
     if start_form:
         schema = form_of(ctx, uow, version.id, start_form)
         data = with_defaults(schema, dict(data))
@@ -44,7 +52,6 @@ def start_in(
     instance = ProcessInstance(
         model_id=model_id,
         version_id=version.id,
-        version=version,
         status="running",
         state_json="{}",
         started_by=actor.username,
@@ -52,9 +59,9 @@ def start_in(
         updated_at=now,
     )
     # Added to the session by save_workflow, once the first engine step has run.
-    workflow = runner.create(specs_of(ctx, version), data, script_engine(ctx, uow))
-    run_step(ctx, uow, instance, workflow, runner.advance)
-    return instance, workflow
+    workflow = runner.create(specs_by_id(ctx, uow, version.id), data, script_engine(ctx, uow))
+    outcome = run_step(ctx, uow, instance, workflow, runner.advance)
+    return Started(instance, workflow, outcome.tasks, version.version)
 
 
 def start_instance(
@@ -63,7 +70,8 @@ def start_instance(
     if not isinstance(data, Mapping):
         raise InvalidInput("data must be a JSON object", [{"field": "data", "message": "expected an object"}])
     with ctx.uow(write=True) as uow:
-        instance, _ = start_in(ctx, uow, actor, model_id, data)
+        started = start_in(ctx, uow, actor, model_id, data)
+        instance = started.instance
         audit.record(
             uow,
             at=ctx.now(),
@@ -72,22 +80,29 @@ def start_instance(
             instance_id=instance.id,
             details={"model": model_id, "data": dict(data)},
         )
-        view = instance_view(uow, instance)
+        view = instance_view(uow, instance, started.tasks, version=started.version)
         uow.commit()
     return view
 
 
-def instance_view(uow: UnitOfWork, instance: ProcessInstance) -> dict[str, Any]:
-    tasks = list(
-        uow.session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id).order_by(HumanTask.created_at)
-        )
-    )
+def instance_view(
+    uow: UnitOfWork,
+    instance: ProcessInstance,
+    tasks: Sequence[HumanTask | TaskRow] | None = None,
+    *,
+    version: int | None = None,
+) -> dict[str, Any]:
+    """The instance with its open tasks (read unless the caller has them from saving it) and its
+    version number (read unless given)."""
+    if tasks is None:
+        query = select(HumanTask).where(HumanTask.instance_id == instance.id)
+        tasks = list(uow.session.scalars(query))
+    tasks = sorted(tasks, key=inbox_order)
     names = usernames(uow, {t.assignee_id for t in tasks if t.assignee_id})
     return {
         "id": instance.id,
         "process_model": instance.model_id,
-        "version": instance.version.version,
+        "version": instance.version.version if version is None else version,
         "status": instance.status,
         "data": instance.data,
         "tasks": [task_summary(t, names) for t in tasks],
@@ -215,7 +230,7 @@ def retry_instance(ctx: ServiceContext, actor: Actor, instance_id: int) -> dict[
             raise Conflict(f"instance {instance_id} is not in error")
         failed_element = instance.error_element
         try:
-            error = run_step(ctx, uow, instance, load_workflow(ctx, uow, instance), runner.retry)
+            error = run_step(ctx, uow, instance, load_workflow(ctx, uow, instance), runner.retry).error
         except TaskNotReady as exc:
             raise Conflict(str(exc)) from exc
         audit.record(

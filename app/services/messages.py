@@ -73,7 +73,7 @@ def send_message(
             delivered.append(instance.id)
         if not delivered:
             for model_id in _models_started_by(uow, name):
-                instance, workflow = start_in(ctx, uow, actor, model_id, {})
+                instance, workflow, *_ = start_in(ctx, uow, actor, model_id, {})
                 try:
                     run_step(ctx, uow, instance, workflow, deliver)
                 except MessageNotAwaited:

@@ -316,7 +316,7 @@ def start_due_rotation(ctx: ServiceContext) -> int | None:
             "current_deputies": list(row.deputies or []),
         }
         try:
-            instance, _workflow = start_in(ctx, uow, SYSTEM, MODEL_ID, data)
+            instance = start_in(ctx, uow, SYSTEM, MODEL_ID, data).instance
         except (AppError, EngineError) as exc:
             log.warning("rotation: could not start %s: %s", MODEL_ID, exc)
             return None  # not deployed yet, or a start form refusing the data: try next pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -15,14 +16,14 @@ from . import audit
 from .context import ServiceContext
 from .deployments import form_of
 from .forms import validation_errors
-from .instance_store import load_workflow, lock_row_of_instance, run_step
+from .instance_store import TaskRow, load_workflow, lock_row_of_instance, lock_task_instance, run_step
 from .uow import UnitOfWork
 from .users import Actor
 
 SCOPES = ("mine", "available", "all")
 
 
-def task_summary(task: HumanTask, usernames: Mapping[int, str] | None = None) -> dict[str, Any]:
+def task_summary(task: HumanTask | TaskRow, usernames: Mapping[int, str] | None = None) -> dict[str, Any]:
     return {
         "id": task.id,
         "instance_id": task.instance_id,
@@ -36,6 +37,11 @@ def task_summary(task: HumanTask, usernames: Mapping[int, str] | None = None) ->
         "reserved": bool(task.reserved),
         "created_at": task.created_at.isoformat(),
     }
+
+
+def inbox_order(task: HumanTask | TaskRow) -> tuple[datetime, str]:
+    """The order the inbox lists tasks in (the ORDER BY of list_tasks)."""
+    return task.created_at, task.id
 
 
 def usernames(uow: UnitOfWork, ids: set[int]) -> dict[int, str]:
@@ -209,7 +215,11 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) ->
     if not isinstance(data, Mapping):
         raise InvalidInput("data must be a JSON object", [{"field": "$", "message": "expected an object"}])
     with ctx.uow(write=True) as uow:
-        task, instance = _locked_task(uow, task_id)
+        locked = lock_task_instance(uow, task_id)
+        if locked is None:
+            raise Conflict(f"task {task_id} is already completed or no longer exists")
+        instance, open_tasks = locked
+        task = open_tasks[task_id]
         if task.assignee_id is not None and task.assignee_id != actor.user_id:
             raise Forbidden("the task is claimed by someone else")
         if task.assignee_id is None and task.group_name not in actor.groups:
@@ -219,15 +229,17 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) ->
             if errors:
                 raise InvalidInput("the form has errors", errors)
         try:
-            error = run_step(
+            outcome = run_step(
                 ctx,
                 uow,
                 instance,
                 load_workflow(ctx, uow, instance),
                 lambda workflow: runner.complete_task(workflow, task_id, data),
+                tasks=open_tasks,
             )
         except TaskNotReady as exc:
             raise Conflict(f"task {task_id} is already completed or no longer exists") from exc
+        error = outcome.error
         audit.record(
             uow,
             at=ctx.now(),
@@ -242,20 +254,19 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) ->
                 "error": {"element_id": error.element_id, "message": error.message} if error else None,
             },
         )
+        mine = {actor.user_id: actor.username} if actor.user_id else {}
         result = {
             "instance_id": instance.id,
             "status": instance.status,
-            "next_tasks": _next_tasks_for(uow, instance.id, actor),
+            "next_tasks": [
+                task_summary(t, mine)
+                for t in sorted(outcome.tasks, key=inbox_order)
+                if _may_work_on(actor, t)
+            ],
         }
         uow.commit()
     return result
 
 
-def _next_tasks_for(uow: UnitOfWork, instance_id: int, actor: Actor) -> list[dict[str, Any]]:
-    rows = uow.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id))
-    mine = {actor.user_id: actor.username} if actor.user_id else {}
-    return [
-        task_summary(t, mine)
-        for t in rows
-        if t.assignee_id == actor.user_id or (t.assignee_id is None and t.group_name in actor.groups)
-    ]
+def _may_work_on(actor: Actor, task: HumanTask | TaskRow) -> bool:
+    return task.assignee_id == actor.user_id or (task.assignee_id is None and task.group_name in actor.groups)

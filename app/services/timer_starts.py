@@ -113,7 +113,7 @@ def start_next(ctx: ServiceContext) -> int | None:
             row.due_at = None
             uow.commit()
             return 0
-        instance, workflow = start_in(ctx, uow, SYSTEM, row.model_id, {})
+        instance, workflow, *_ = start_in(ctx, uow, SYSTEM, row.model_id, {})
         error: EngineError | None = None
         if instance.status == "running":
             try:

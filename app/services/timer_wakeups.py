@@ -48,8 +48,13 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
     if any(isinstance(o, ProcessVersion) for o in session.new):
         dues.append(_LONG_AGO)  # a deployment: look for timer start events at once
     if dues:
-        earlier = session.info.get(_PENDING)
-        session.info[_PENDING] = min(dues) if earlier is None else min(earlier, *dues)
+        note_timer_stored(session, min(dues))
+
+
+def note_timer_stored(session: Session, due_at: datetime) -> None:
+    """Remember a timer written without the ORM (a Core insert), for the wake-up after commit."""
+    earlier = session.info.get(_PENDING)
+    session.info[_PENDING] = due_at if earlier is None else min(earlier, due_at)
 
 
 def _after_rollback(session: Session) -> None:

@@ -7,17 +7,23 @@ batches), commits, then fires each claimed timer under its instance's row lock a
 that the row still exists and is still claimed by it. Firing saves the instance, which deletes
 or replaces the fired row, so a timer fires once even when a lease ran out and another
 scheduler claimed it again. A scheduler killed mid-batch loses nothing: its leases expire.
+
+On PostgreSQL the claims of a batch are fired by several threads (`fire_threads`): each firing
+waits mostly for database round trips. The claims of one instance go to one thread, in due
+order; the instance row lock keeps firing exactly-once across threads and processes anyway.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, delete, func, make_url, or_, select
 
 from ..db.models import ProcessInstance, WaitingTimer
 from ..engine import runner
@@ -26,7 +32,7 @@ from ..engine.views import TimerView
 from ..errors import Conflict, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
-from .instance_store import load_workflow, lock_instance, lock_row_of_instance, save_workflow
+from .instance_store import adopt_instance, load_workflow, lock_row_of_instance, save_workflow
 from .uow import UnitOfWork
 from .users import SYSTEM, Actor
 
@@ -34,6 +40,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = timedelta(seconds=60)
 DEFAULT_BATCH = 100
+# Firing threads on PostgreSQL when the settings do not say: each firing spends most of its time
+# waiting for the database (the GIL is released meanwhile), and the engine's CPU time is small.
+DEFAULT_FIRE_THREADS_POSTGRESQL = 4
 # SpiffWorkflow fires a timer only when due < now: "fire now" moves it just before now.
 _EPSILON = timedelta(microseconds=1)
 
@@ -57,12 +66,21 @@ def _claimable(now: datetime):
 
 
 def claim_due(
-    ctx: ServiceContext, owner: str, *, lease: timedelta = DEFAULT_LEASE, limit: int = DEFAULT_BATCH
+    ctx: ServiceContext,
+    owner: str,
+    *,
+    lease: timedelta = DEFAULT_LEASE,
+    limit: int = DEFAULT_BATCH,
+    look_first: bool = True,
 ) -> list[Claim]:
-    """Claim up to `limit` due timers, oldest first, for `owner` until now + `lease`."""
-    with ctx.uow() as uow:  # look first: most passes find nothing, and need no write lock
-        if uow.session.scalar(select(WaitingTimer.id).where(_claimable(ctx.now())).limit(1)) is None:
-            return []
+    """Claim up to `limit` due timers, oldest first, for `owner` until now + `lease`.
+
+    `look_first=False` skips the read-only look for work, when more is probably due (the
+    previous batch was full)."""
+    if look_first:
+        with ctx.uow() as uow:  # most passes find nothing, and need no write lock
+            if uow.session.scalar(select(WaitingTimer.id).where(_claimable(ctx.now())).limit(1)) is None:
+                return []
     with ctx.uow(write=True) as uow:
         now = ctx.now()
         query = (
@@ -106,11 +124,10 @@ def _record_fired(
 
 
 def _fire_locked(
-    ctx: ServiceContext, uow: UnitOfWork, instance: ProcessInstance, row: WaitingTimer
+    ctx: ServiceContext, uow: UnitOfWork, instance: ProcessInstance, claimed: TimerView
 ) -> tuple[list[TimerView], EngineError | None]:
     """Fire what is due in a locked instance and save it; the timers that fired."""
     workflow = load_workflow(ctx, uow, instance)
-    claimed = TimerView(row.task_id, row.element_id, row.due_at)
     try:
         fired = runner.fire_timers(workflow)
     except EngineError as exc:
@@ -120,24 +137,67 @@ def _fire_locked(
     return fired, None
 
 
-def fire_claimed(ctx: ServiceContext, owner: str, claim: Claim) -> int:
-    """Fire one claimed timer in its own transaction; the number of timers that fired."""
+class _Locked(NamedTuple):
+    instance: ProcessInstance
+    claimed_by: str | None
+    timer: TimerView
+
+
+_INSTANCES = ProcessInstance.__table__
+_TIMERS = WaitingTimer.__table__
+# Built once: its compiled form is then reused from SQLAlchemy's statement cache. Core, not an
+# ORM query: the instance row is handed to the session by adopt_instance, at a fraction of the
+# cost of the ORM's loading.
+_LOCK_CLAIMED = (
+    select(
+        _INSTANCES,
+        _TIMERS.c.claimed_by.label("timer_claimed_by"),
+        _TIMERS.c.task_id.label("timer_task_id"),
+        _TIMERS.c.element_id.label("timer_element_id"),
+        _TIMERS.c.due_at.label("timer_due_at"),
+    )
+    .join(_TIMERS, _TIMERS.c.instance_id == _INSTANCES.c.id)
+    .where(_INSTANCES.c.id == bindparam("instance_id"), _TIMERS.c.id == bindparam("timer_id"))
+    .with_for_update(of=[_INSTANCES, _TIMERS])
+)
+
+
+def _lock_claimed(uow: UnitOfWork, claim: Claim) -> _Locked | None:
+    """The claim's instance and timer row, both locked and read as they are once locked, in one
+    statement; None when either is gone.
+
+    The instance is locked first (FOR UPDATE OF lists it first, and PostgreSQL locks in that
+    order), as every other writer of an instance does: no deadlock. Locking the timer row too is
+    what makes the re-check sound in one statement: a row another transaction deleted (fired)
+    while this one waited is then skipped, and a changed one is re-read, instead of being
+    returned as the statement's snapshot saw it. SQLite has no FOR UPDATE: its write lock is
+    already held by the writing unit of work."""
+    params = {"instance_id": claim.instance_id, "timer_id": claim.id}
+    found = uow.session.connection().execute(_LOCK_CLAIMED, params).first()
+    if found is None:
+        return None
+    row = found._mapping
+    timer = TimerView(row["timer_task_id"], row["timer_element_id"], row["timer_due_at"])
+    return _Locked(adopt_instance(uow, row), row["timer_claimed_by"], timer)
+
+
+def fire_claimed(
+    ctx: ServiceContext, owner: str, claim: Claim, turn: Callable[[], None] = lambda: None
+) -> int:
+    """Fire one claimed timer in its own transaction; the number of timers that fired. `turn`
+    returns when the firing may write its outcome (concurrent firings keep due order)."""
     with ctx.uow(write=True) as uow:
-        try:
-            instance = lock_instance(uow, claim.instance_id)
-        except NotFound:
+        locked = _lock_claimed(uow, claim)
+        # Whoever fired it first deleted or replaced the row; a lease that ran out lets another
+        # scheduler claim it again.
+        if locked is None or locked.claimed_by != owner:
             return 0
-        # Re-check under the instance lock: whoever fired it first deleted or replaced the row.
-        row = uow.session.scalars(
-            select(WaitingTimer).where(WaitingTimer.id == claim.id).execution_options(populate_existing=True)
-        ).first()
-        if row is None or row.claimed_by != owner:
-            return 0
+        instance = locked.instance
         if instance.status != "running":
-            uow.session.delete(row)
+            uow.session.execute(delete(WaitingTimer).where(WaitingTimer.id == claim.id))
             uow.commit()
             return 0
-        fired, error = _fire_locked(ctx, uow, instance, row)
+        fired, error = _fire_locked(ctx, uow, instance, locked.timer)
         if not fired:
             # The engine did not see it due (its clock behind the one that claimed it): keep the
             # claim, so that it is tried again when the lease expires rather than at once in a loop.
@@ -145,9 +205,93 @@ def fire_claimed(ctx: ServiceContext, owner: str, claim: Claim) -> int:
         details: dict[str, Any] = {"scheduler": owner}
         if error is not None:
             details["error"] = error.message
+        turn()  # the audit records and the commit, in due order among concurrent firings
         _record_fired(ctx, uow, instance.id, fired, actor=SYSTEM.username, details=details)
         uow.commit()
     return len(fired)
+
+
+def fire_threads(ctx: ServiceContext, requested: int | None = None) -> int:
+    """How many threads fire claims: `requested`, else the settings' `scheduler_fire_threads`,
+    else 4 on PostgreSQL; always 1 on SQLite. Its writers take turns on the database's write lock
+    for their whole transaction, so threads would only queue, and a firing holding that lock
+    while it waits for its due-order turn would hold up the one before it."""
+    bind = ctx.session_factory.kw.get("bind")
+    if bind is not None:
+        backend = bind.dialect.name
+    else:
+        backend = make_url(ctx.settings.database_url).get_backend_name()
+    if backend == "sqlite":
+        return 1
+    return max(1, requested or ctx.settings.scheduler_fire_threads or DEFAULT_FIRE_THREADS_POSTGRESQL)
+
+
+class _DueOrder:
+    """Concurrent firings record and commit in the order they were handed out, which is due
+    order: their loading, engine work and saving overlap, their audit records and commits take
+    turns, so missed timers still fire oldest first.
+
+    A firing waits for its turn while holding its instance's row lock. Another scheduler process
+    firing an instance of this one's may hold a lock a predecessor needs while it waits for its
+    own turn: a wait is therefore bounded, and after it the firing writes out of order rather
+    than risk a deadlock no database can see."""
+
+    def __init__(self, max_wait_seconds: float = 2.0) -> None:
+        self._max_wait = max_wait_seconds
+        self._issued = 0
+        self._next = 0
+        self._finished: set[int] = set()
+        self._condition = threading.Condition()
+
+    def ticket(self) -> int:
+        self._issued += 1  # handed out by the one dispatching thread
+        return self._issued - 1
+
+    def wait_turn(self, ticket: int) -> None:
+        with self._condition:
+            if not self._condition.wait_for(lambda: self._next >= ticket, timeout=self._max_wait):
+                log.warning("timer firing %s written out of due order after %.1f s", ticket, self._max_wait)
+
+    def finish(self, ticket: int) -> None:
+        with self._condition:
+            self._finished.add(ticket)
+            while self._next in self._finished:
+                self._finished.remove(self._next)
+                self._next += 1
+            self._condition.notify_all()
+
+
+def _fire_in_order(
+    ctx: ServiceContext,
+    owner: str,
+    claims: list[Claim],
+    should_stop: Callable[[], bool],
+    order: _DueOrder | None = None,
+    tickets: list[int] | None = None,
+) -> int:
+    fired = 0
+    for index, claim in enumerate(claims):
+        ticket = tickets[index] if order is not None and tickets is not None else None
+        try:
+            if should_stop():
+                continue  # the remaining tickets are finished below all the same
+            turn = (lambda t=ticket: order.wait_turn(t)) if ticket is not None and order else (lambda: None)
+            fired += fire_claimed(ctx, owner, claim, turn)
+        except Exception:  # one broken instance must not stop the others
+            log.exception("firing timer %s of instance %s failed", claim.id, claim.instance_id)
+        finally:
+            if order is not None and ticket is not None:
+                order.finish(ticket)
+    return fired
+
+
+def _by_instance(claims: list[Claim]) -> list[list[Claim]]:
+    """The claims grouped per instance, each group in claim (due) order: the threads firing one
+    batch do not queue on each other's instance locks, and an instance's timers fire in due order."""
+    groups: dict[int, list[Claim]] = {}
+    for claim in claims:
+        groups.setdefault(claim.instance_id, []).append(claim)
+    return list(groups.values())
 
 
 def run_due(
@@ -157,20 +301,70 @@ def run_due(
     lease: timedelta = DEFAULT_LEASE,
     batch_size: int = DEFAULT_BATCH,
     should_stop: Callable[[], bool] = lambda: False,
+    threads: int = 1,
 ) -> int:
-    """Claim and fire batches until nothing is due; the number of timers fired."""
+    """Claim and fire batches until nothing is due; the number of timers fired.
+
+    With `threads` > 1 the claims are fired concurrently, one instance's claims of a batch by one
+    thread in due order."""
+    threads = fire_threads(ctx, threads)  # one on SQLite, whatever was asked
+    if threads > 1:
+        return _run_concurrently(ctx, owner, lease, batch_size, should_stop, threads)
     total = 0
+    look_first = True
     while not should_stop():
-        claims = claim_due(ctx, owner, lease=lease, limit=batch_size)
+        claims = claim_due(ctx, owner, lease=lease, limit=batch_size, look_first=look_first)
         if not claims:
             return total
-        for claim in claims:
-            if should_stop():
-                break
-            try:
-                total += fire_claimed(ctx, owner, claim)
-            except Exception:  # one broken instance must not stop the others
-                log.exception("firing timer %s of instance %s failed", claim.id, claim.instance_id)
+        # A full batch means more is probably due: claim the next one without looking first.
+        look_first = len(claims) < batch_size
+        total += _fire_in_order(ctx, owner, claims, should_stop)
+    return total
+
+
+def _run_concurrently(
+    ctx: ServiceContext,
+    owner: str,
+    lease: timedelta,
+    batch_size: int,
+    should_stop: Callable[[], bool],
+    threads: int,
+) -> int:
+    total = 0
+    look_first = True
+    pending: set[Future[int]] = set()
+
+    def collect(done: set[Future[int]]) -> None:
+        nonlocal total
+        total += sum(future.result() for future in done)  # _fire_in_order raises nothing
+
+    order = _DueOrder()
+    with ThreadPoolExecutor(threads, thread_name_prefix=f"fire-{owner[-8:]}") as pool:
+        while not should_stop():
+            claims = claim_due(ctx, owner, lease=lease, limit=batch_size, look_first=look_first)
+            if not claims:
+                if not pending:
+                    break
+                # What is still firing may store timers already due (a cycle that fell behind):
+                # look again once it is done, as the one-thread loop does.
+                collect(wait(pending).done)
+                pending, look_first = set(), True
+                continue
+            look_first = len(claims) < batch_size
+            tickets = {claim.id: order.ticket() for claim in claims}  # due order across groups
+            pending |= {
+                pool.submit(_fire_in_order, ctx, owner, g, should_stop, order, [tickets[c.id] for c in g])
+                for g in _by_instance(claims)
+            }
+            # Claim the next batch as soon as nothing of this one is left waiting for a thread, so
+            # that no thread idles during the claim, yet no claim waits in a queue for long while
+            # its lease runs. An instance of this batch still firing may then get a claim of the
+            # next batch on another thread: that thread waits for the instance lock and finds the
+            # timer fired or still due, never fired twice.
+            while len(pending) > threads:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                collect(done)
+        collect(wait(pending).done)
     return total
 
 

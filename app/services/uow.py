@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..db.session import SQLITE_IMMEDIATE
+from ..db.session import SQLITE_IMMEDIATE, sqlite_write_lock
 
 T = TypeVar("T")
 
@@ -23,13 +24,26 @@ class UnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session], *, write: bool = False) -> None:
         self._session_factory = session_factory
         self._write = write
+        self._write_lock: threading.RLock | None = None
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
-        if self._write and self.session.get_bind().dialect.name == "sqlite":
-            self.session.connection(execution_options={SQLITE_IMMEDIATE: True})
+        bind = self.session.get_bind()
+        if self._write and bind.dialect.name == "sqlite":
+            self._write_lock = sqlite_write_lock(bind)
+            self._write_lock.acquire()
+            try:
+                self.session.connection(execution_options={SQLITE_IMMEDIATE: True})
+            except BaseException:
+                self._release()
+                raise
         return self
+
+    def _release(self) -> None:
+        if self._write_lock is not None:
+            self._write_lock.release()
+            self._write_lock = None
 
     def __exit__(
         self,
@@ -39,7 +53,10 @@ class UnitOfWork:
     ) -> None:
         # close() returns the connection with its transaction rolled back, without expiring
         # the loaded objects one by one as rollback() would (views read them afterwards).
-        self.session.close()
+        try:
+            self.session.close()
+        finally:
+            self._release()
 
     @property
     def is_postgresql(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -244,13 +245,24 @@ def issue_token(ctx: ServiceContext, actor: Actor) -> str:
 
 
 def actor_from_token(ctx: ServiceContext, token: str) -> Actor:
+    # A client sends the same token with every request: its signature is checked once a minute,
+    # its age every time.
+    username, issued_at = ctx.tokens_cache.get_or_create(token, lambda: _verified(ctx, token))
+    if time.time() - issued_at > ctx.settings.token_max_age_seconds:
+        raise Unauthorized("the token has expired")
+    return ctx.actors_cache.get_or_create(username, lambda: actor_for(ctx, username))
+
+
+def _verified(ctx: ServiceContext, token: str) -> tuple[str, float]:
     try:
-        payload = _token_serializer(ctx).loads(token, max_age=ctx.settings.token_max_age_seconds)
+        payload, issued_at = _token_serializer(ctx).loads(
+            token, max_age=ctx.settings.token_max_age_seconds, return_timestamp=True
+        )
     except SignatureExpired as exc:
         raise Unauthorized("the token has expired") from exc
     except BadSignature as exc:
         raise Unauthorized("invalid token") from exc
-    return ctx.actors_cache.get_or_create(payload["u"], lambda: actor_for(ctx, payload["u"]))
+    return payload["u"], issued_at.timestamp()
 
 
 def ensure_admin(ctx: ServiceContext, password: str) -> bool:

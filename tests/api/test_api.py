@@ -138,6 +138,20 @@ def test_expired_token_is_401(settings, clock, ctx, people):
         expiring.extensions["db_engine"].dispose()
 
 
+def test_a_token_accepted_before_expires_all_the_same(api, people, monkeypatch):
+    """A verified token is remembered, but never past its age limit."""
+    import time
+
+    token = api.token("rita")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.get("/me", headers=headers).status_code == 200
+    max_age = api.ctx.settings.token_max_age_seconds
+    later = time.time() + max_age + 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    body = expect_error(api.get("/me", headers=headers), 401, "unauthorized")
+    assert "expired" in body["message"]
+
+
 PROTECTED = [
     ("GET", "/me"),
     ("GET", "/users"),

@@ -114,7 +114,10 @@ def seeded(ctx, admin, request: pytest.FixtureRequest) -> ServiceContext:
 def test_two_schedulers_fire_a_thousand_due_timers_exactly_once(seeded, database_url):
     ctx = seeded
     started = time.monotonic()
-    procs = [_scheduler(database_url, "--once", "--batch", "25") for _ in range(2)]
+    # Several fire threads in each: the default on PostgreSQL, and one set on the command line.
+    procs = [
+        _scheduler(database_url, "--once", "--batch", "25", *extra) for extra in ([], ["--fire-threads", "3"])
+    ]
     outputs = [p.communicate(timeout=50)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     per_instance, per_scheduler = _fired_by_instance(ctx)

@@ -204,3 +204,63 @@ def test_two_threads_completing_two_ballots_of_one_instance_keep_both(ctx, peopl
         final = instances.get_instance(ctx, SYSTEM, view["id"])
         assert final["status"] == "complete"
         assert final["data"]["vote_a"] == "a" and final["data"]["vote_b"] == "b"
+
+
+def test_task_views_of_a_start_and_a_completion_match_the_stored_rows(ctx, people):
+    """The start and completion answers are built from the rows as written, not read back: they
+    must say exactly what a later read says (times in UTC, titles, assignee)."""
+    due = "2026-03-04T18:00:00+05:00"
+    view = _start(ctx, {"review_due": due})
+    listed = tasks.list_tasks(ctx, SYSTEM, scope="all", instance_id=view["id"])
+    assert view["tasks"] == listed
+    assert listed[0]["due_at"] == "2026-03-04T13:00:00+00:00"
+
+    ballots = instances.start_instance(ctx, SYSTEM, "two_ballots", {})
+    ids = {t["name"]: t["id"] for t in ballots["tasks"]}
+    assert ballots["tasks"] == tasks.list_tasks(ctx, SYSTEM, scope="all", instance_id=ballots["id"])
+    done = tasks.complete_task(ctx, people["vera"], ids["Task_BallotA"], {"vote_a": "a"})
+    assert done["status"] == "running"
+    assert [t["id"] for t in done["next_tasks"]] == [ids["Task_BallotB"]]
+    assert done["next_tasks"] == tasks.list_tasks(
+        ctx, people["vera"], scope="available", instance_id=ballots["id"]
+    )
+
+
+def test_a_save_over_a_row_changed_underneath_fails_and_changes_nothing(ctx, people):
+    """The instance row's version guards the Core UPDATE as the ORM's version check did."""
+    from sqlalchemy import update
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from app.engine import runner
+    from app.services.instance_store import load_workflow, lock_task_instance, run_step
+
+    view = _start(ctx)
+    task_id = view["tasks"][0]["id"]
+    with ctx.uow(write=True) as uow:
+        instance, open_tasks = lock_task_instance(uow, task_id)
+        workflow = load_workflow(ctx, uow, instance)
+        # As another writer would (a Core statement: the loaded object does not follow it).
+        rows = ProcessInstance.__table__
+        uow.session.execute(
+            update(rows).where(rows.c.id == instance.id).values(row_version=rows.c.row_version + 1)
+        )
+        with pytest.raises(StaleDataError):
+            run_step(
+                ctx,
+                uow,
+                instance,
+                workflow,
+                lambda w: runner.complete_task(w, task_id, {"approved": True, "comment": "ok"}),
+                tasks=open_tasks,
+            )
+    with ctx.uow() as uow:
+        assert uow.session.get(ProcessInstance, view["id"]).status == "running"
+        assert uow.session.get(HumanTask, task_id) is not None
+
+
+def test_a_completed_task_gives_409_and_an_unknown_one_too(ctx, people):
+    task_id = _start(ctx)["tasks"][0]["id"]
+    tasks.complete_task(ctx, people["rita"], task_id, {"approved": True, "comment": "ok"})
+    for missing in (task_id, "00000000-0000-0000-0000-000000000000"):
+        with pytest.raises(Conflict):
+            tasks.complete_task(ctx, people["rita"], missing, {"approved": True, "comment": "ok"})
