@@ -27,8 +27,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from .clock import current_clock
 from .errors import EngineError, MessageNotAwaited, TaskNotReady
+from .features import spec_features
 from .serializer import LoadedSpecs
-from .views import FailedTaskView, HumanTaskView, MessageWaitView, TimerView, WorkflowSnapshot
+from .views import HumanTaskView, MessageWaitView, TimerView, WorkflowSnapshot
 
 T = TypeVar("T")
 LANGUAGES = ("kk", "ru", "en")
@@ -368,14 +369,13 @@ def element_states(workflow: BpmnWorkflow) -> dict[str, str]:
 
 
 def snapshot(workflow: BpmnWorkflow) -> WorkflowSnapshot:
+    # Each kind is a walk over the task tree: skip the kinds the process can never wait for.
+    features = spec_features(workflow)
     return WorkflowSnapshot(
         completed=workflow.is_completed(),
         data=current_data(workflow),
-        human_tasks=human_tasks(workflow),
-        timers=waiting_timers(workflow),
-        messages=message_waits(workflow),
-        failed=[
-            FailedTaskView(str(t.id), t.task_spec.bpmn_id) for t in workflow.get_tasks(state=TaskState.ERROR)
-        ],
+        human_tasks=human_tasks(workflow) if features.human_tasks else [],
+        timers=waiting_timers(workflow) if features.timers else [],
+        messages=message_waits(workflow) if features.messages else [],
         element_states=element_states(workflow),
     )

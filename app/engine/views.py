@@ -37,17 +37,10 @@ class MessageWaitView:
 
 
 @dataclass(frozen=True)
-class FailedTaskView:
-    task_id: str
-    element_id: str
-
-
-@dataclass(frozen=True)
 class WorkflowSnapshot:
     completed: bool
     data: dict[str, Any]
     human_tasks: list[HumanTaskView]
     timers: list[TimerView]
     messages: list[MessageWaitView]
-    failed: list[FailedTaskView]
     element_states: dict[str, str] = field(default_factory=dict)

@@ -6,7 +6,7 @@ transaction, so the inbox, the scheduler and message routing never deserialize i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -25,6 +25,7 @@ from ..engine.features import spec_features
 from ..engine.functions import diagram_functions
 from ..engine.sandbox import make_script_engine
 from ..engine.serializer import dump_state, load_state
+from ..engine.views import TimerView
 from ..errors import NotFound
 from .audit import json_safe
 from .context import ServiceContext
@@ -108,6 +109,11 @@ _SELECT_TIMERS = select(_TIMERS.c.id, _TIMERS.c.task_id, _TIMERS.c.due_at).where
     _TIMERS.c.instance_id == bindparam("instance_id")
 )
 _DELETE_TIMER = delete(_TIMERS).where(_TIMERS.c.id == bindparam("timer_id"))
+_DELETE_TIMER_BY_KEY = delete(_TIMERS).where(
+    _TIMERS.c.instance_id == bindparam("instance_id"),
+    _TIMERS.c.task_id == bindparam("task_id"),
+    _TIMERS.c.due_at == bindparam("due_at"),
+)
 _INSERT_TIMER = insert(_TIMERS)
 _DELETE_SUBSCRIPTIONS = delete(_SUBSCRIPTIONS).where(_SUBSCRIPTIONS.c.instance_id == bindparam("instance_id"))
 _INSERT_SUBSCRIPTION = insert(_SUBSCRIPTIONS)
@@ -204,10 +210,12 @@ def save_workflow(
     *,
     error: EngineError | None = None,
     tasks: Mapping[str, TaskRow] | None = None,
+    timers: Sequence[TimerView] | None = None,
 ) -> list[TaskRow]:
     """Store the workflow's state and bring the side tables in step; the instance's open human
     tasks afterwards. `tasks`: the instance's task rows when the caller read them under the lock
-    already (they are not read again)."""
+    already; `timers`: the waiting timers of the state as loaded, which its timer rows hold
+    (neither is read again)."""
     # Pending ORM changes (a timer row an admin moved, a status set by the caller) go out before
     # the instance's own fields change below: what follows are Core statements, which do not
     # autoflush, and the instance's new state must not be written twice.
@@ -241,7 +249,7 @@ def save_workflow(
             uow, connection, instance, snap.human_tasks if running else [], now, existing
         )
     if features.timers:
-        _sync_timers(uow.session, connection, instance, snap.timers if running else [], is_new)
+        _sync_timers(uow.session, connection, instance, snap.timers if running else [], is_new, timers)
     if features.messages:
         _sync_messages(connection, instance, snap.messages if running else [], is_new)
     return open_tasks
@@ -342,20 +350,30 @@ def _user_ids(uow: UnitOfWork, usernames: set[str]) -> dict[str, int]:
 
 
 def _sync_timers(
-    session: Session, connection: Connection, instance: ProcessInstance, timers: list, is_new: bool
+    session: Session,
+    connection: Connection,
+    instance: ProcessInstance,
+    timers: list[TimerView],
+    is_new: bool,
+    stored: Sequence[TimerView] | None,
 ) -> None:
-    existing = (
-        {}
-        if is_new
-        else {
-            (row.task_id, row.due_at): row.id
-            for row in connection.execute(_SELECT_TIMERS, {"instance_id": instance.id})
+    """`stored`: the timers the instance's rows hold, when the caller knows them (they are the
+    waiting timers of the state it loaded, which was saved with them): no read, and the rows
+    that went are deleted by what identifies them."""
+    if is_new:
+        existing: dict[tuple[str, datetime], dict[str, Any]] = {}
+    elif stored is not None:
+        existing = {
+            (t.task_id, t.due_at): {"instance_id": instance.id, "task_id": t.task_id, "due_at": t.due_at}
+            for t in stored
         }
-    )
+    else:
+        rows = connection.execute(_SELECT_TIMERS, {"instance_id": instance.id})
+        existing = {(row.task_id, row.due_at): {"timer_id": row.id} for row in rows}
     current = {(t.task_id, t.due_at): t for t in timers}
-    gone = [row_id for key, row_id in existing.items() if key not in current]
+    gone = [match for key, match in existing.items() if key not in current]
     if gone:
-        connection.execute(_DELETE_TIMER, [{"timer_id": timer_id} for timer_id in gone])
+        connection.execute(_DELETE_TIMER if stored is None else _DELETE_TIMER_BY_KEY, gone)
     added = [
         {"instance_id": instance.id, "task_id": v.task_id, "element_id": v.element_id, "due_at": v.due_at}
         for key, v in current.items()

@@ -128,12 +128,13 @@ def _fire_locked(
 ) -> tuple[list[TimerView], EngineError | None]:
     """Fire what is due in a locked instance and save it; the timers that fired."""
     workflow = load_workflow(ctx, uow, instance)
+    stored = runner.waiting_timers(workflow)  # what its timer rows hold: saved together
     try:
         fired = runner.fire_timers(workflow)
     except EngineError as exc:
-        save_workflow(ctx, uow, instance, workflow, error=exc)
+        save_workflow(ctx, uow, instance, workflow, error=exc, timers=stored)
         return [claimed], exc
-    save_workflow(ctx, uow, instance, workflow)
+    save_workflow(ctx, uow, instance, workflow, timers=stored)
     return fired, None
 
 
