@@ -8,9 +8,11 @@ that the row still exists and is still claimed by it. Firing saves the instance,
 or replaces the fired row, so a timer fires once even when a lease ran out and another
 scheduler claimed it again. A scheduler killed mid-batch loses nothing: its leases expire.
 
-On PostgreSQL the claims of a batch are fired by several threads (`fire_threads`): each firing
-waits mostly for database round trips. The claims of one instance go to one thread, in due
-order; the instance row lock keeps firing exactly-once across threads and processes anyway.
+On PostgreSQL the claims of a batch are fired by several threads (`fire_threads`), whose
+database round trips overlap. The claims of one instance go to one thread, in due order; the
+instance row lock keeps firing exactly-once across threads and processes anyway; the firings'
+audit records and commits take turns in due order (`_DueOrder`), so a backlog still fires
+oldest first.
 """
 
 from __future__ import annotations
