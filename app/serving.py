@@ -22,16 +22,19 @@ from flask import Flask
 SWITCH_INTERVAL_SECONDS = 0.001
 
 
-def _start_scheduler(app: Flask) -> Callable[[], None]:
-    """Start a timer scheduler for the app's database; returns the function that stops it."""
+def _prepare(app: Flask, scheduler: bool) -> Callable[[], None] | None:
+    """Load the administrators' working-day transfers into the calendar and, when asked, start a
+    timer scheduler for the app's database; returns the function that stops it."""
     from .scheduler import TimerScheduler
     from .services.calendar_transfers import refresh_calendar
 
     services = app.extensions["services"]
     refresh_calendar(services)
-    scheduler = TimerScheduler(services)
-    scheduler.start()
-    return scheduler.shutdown
+    if not scheduler:
+        return None
+    timer_scheduler = TimerScheduler(services)
+    timer_scheduler.start()
+    return timer_scheduler.shutdown
 
 
 def serve_threads(app: Flask, host: str, port: int, threads: int, scheduler: bool) -> None:
@@ -39,7 +42,7 @@ def serve_threads(app: Flask, host: str, port: int, threads: int, scheduler: boo
     from waitress import serve
 
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-    stop = _start_scheduler(app) if scheduler else None
+    stop = _prepare(app, scheduler)
     try:
         serve(app, host=host, port=port, threads=threads, ident="assembly")
     finally:
@@ -79,8 +82,9 @@ def serve_workers(host: str, port: int, workers: int, threads: int, scheduler: b
 
             sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
             app = create_app()
-            if scheduler:
-                stops.append(_start_scheduler(app))
+            stop = _prepare(app, scheduler)
+            if stop is not None:
+                stops.append(stop)
             return app
 
     WorkerApplication().run()
