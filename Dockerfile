@@ -1,4 +1,4 @@
-# Production image: waitress serving the application, migrations and deployment at start.
+# Production image: granian serving the application, migrations and deployment at start.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -26,5 +26,5 @@ ENV DATABASE_URL=sqlite:////srv/app/instance/workflow.sqlite3
 EXPOSE 5000
 # `setup --no-demo` upgrades the schema, creates the first admin from ADMIN_PASSWORD and deploys
 # bpmn/ and forms/; a second container can run `python -m app scheduler run` against PostgreSQL.
-# With PostgreSQL, set WEB_WORKERS to the number of cores: `serve` then runs gunicorn workers.
+# Set WEB_WORKERS to the number of cores: `serve` then runs that many worker processes.
 CMD ["sh", "-c", "python -m app setup --no-demo && python -m app serve --host 0.0.0.0 --port 5000"]

@@ -1,18 +1,19 @@
-"""Serving the application: one waitress process, or several gunicorn worker processes.
+"""Serving the application with granian: worker processes that run the WSGI app in threads.
 
-One process (the embedded default) serves with waitress threads and runs the timer scheduler
-beside them. Python runs one thread at a time per process, so on a machine with several cores a
-deployment serves with several processes (`serve --workers N`): gunicorn forks N workers, each
-of which builds its own application (its own database engine: connections are never shared
-across a fork) and, unless told not to, its own timer scheduler. Several schedulers are safe:
-each due timer is claimed by exactly one of them.
+granian reads and writes HTTP in Rust, outside the Python interpreter's lock, and hands each
+request to one of a worker's Python threads. Python runs one thread at a time per process, so on
+a machine with several cores a deployment serves with several processes (`serve --workers N`).
+Each worker builds its own application after the fork (its own database engine: connections are
+never shared across processes) and, unless told not to, its own timer scheduler. Several
+schedulers are safe: each due timer is claimed by exactly one of them.
 """
 
 from __future__ import annotations
 
+import multiprocessing.util
 import sys
 from collections.abc import Callable
-from typing import Any
+from functools import partial
 
 from flask import Flask
 
@@ -20,6 +21,8 @@ from flask import Flask
 # the interpreter back sooner from a thread that is computing, which keeps latency down when
 # several requests run at once.
 SWITCH_INTERVAL_SECONDS = 0.001
+# How long a stopping worker may finish the requests it has before it is killed.
+GRACEFUL_SECONDS = 30
 
 
 def _prepare(app: Flask, scheduler: bool) -> Callable[[], None] | None:
@@ -37,54 +40,36 @@ def _prepare(app: Flask, scheduler: bool) -> Callable[[], None] | None:
     return timer_scheduler.shutdown
 
 
-def serve_threads(app: Flask, host: str, port: int, threads: int, scheduler: bool) -> None:
-    """Serve in this process with waitress."""
-    from waitress import serve
+def worker_app(scheduler: bool) -> Flask:
+    """The application of one worker process, configured from the environment like
+    `create_app()` (DATABASE_URL, SECRET_KEY, ...); its scheduler stops when the worker exits."""
+    from . import create_app
 
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    app = create_app()
     stop = _prepare(app, scheduler)
-    try:
-        serve(app, host=host, port=port, threads=threads, ident="assembly")
-    finally:
-        if stop is not None:
-            stop()
+    if stop is not None:
+        # A worker is a multiprocessing child, which ends without running atexit handlers but
+        # runs these finalizers.
+        multiprocessing.util.Finalize(None, stop, exitpriority=10)
+    return app
 
 
-def serve_workers(host: str, port: int, workers: int, threads: int, scheduler: bool) -> None:
-    """Serve with `workers` gunicorn processes of `threads` threads, configured from the
-    environment like `create_app()` (DATABASE_URL, SECRET_KEY, ...)."""
-    from gunicorn.app.base import BaseApplication
+def serve(host: str, port: int, workers: int, threads: int, scheduler: bool) -> None:
+    """Serve until SIGINT or SIGTERM with `workers` processes of `threads` request threads; a
+    worker that dies is started again."""
+    from granian.constants import Interfaces
+    from granian.server import Server
 
-    stops: list[Callable[[], None]] = []
-
-    def stop_scheduler(_server: Any, _worker: Any) -> None:
-        for stop in stops:
-            stop()
-
-    class WorkerApplication(BaseApplication):
-        def load_config(self) -> None:
-            options = {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "worker_class": "gthread",
-                "threads": threads,
-                "keepalive": 5,
-                "timeout": 120,
-                "graceful_timeout": 30,
-                "worker_exit": stop_scheduler,
-            }
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Flask:
-            # Runs in each worker after the fork.
-            from . import create_app
-
-            sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-            app = create_app()
-            stop = _prepare(app, scheduler)
-            if stop is not None:
-                stops.append(stop)
-            return app
-
-    WorkerApplication().run()
+    server = Server(
+        "app:create_app",
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        websockets=False,
+        workers=workers,
+        blocking_threads=threads,
+        respawn_failed_workers=True,
+        workers_kill_timeout=GRACEFUL_SECONDS,
+    )
+    server.serve(target_loader=partial(worker_app, scheduler), wrap_loader=False)

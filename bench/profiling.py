@@ -1,7 +1,7 @@
 """In-process profiles (Flask test client, same database, cProfile) of the throughput workload and
 of the web inbox page.
 
-The server runs its requests in waitress worker threads, which cProfile in the parent process
+The server runs its requests in granian worker processes, which cProfile in the parent process
 cannot see; this runs the same requests through the WSGI app in this process.
 """
 

@@ -1,4 +1,4 @@
-"""`python -m app serve --workers 2`: gunicorn worker processes, each with its own timer scheduler.
+"""`python -m app serve --workers 2`: granian worker processes, each with its own timer scheduler.
 
 The timers are due an hour after START (2026-03-02), long before the server's system clock: they
 are all due as soon as the workers start, and both workers' schedulers compete for them.
@@ -96,7 +96,7 @@ def test_two_workers_serve_and_fire_each_timer_once(ctx, timer_models) -> None:
         output = server.communicate(timeout=60)[0]
     assert server.returncode == 0, output
     assert all(not Path(f"/proc/{pid}").exists() for pid in workers), "a worker outlived the server"
-    assert "Booting worker" in output  # gunicorn, not the one-process waitress
+    assert "Spawning worker-2" in output
 
 
 def _port_open(port: int) -> bool:

@@ -134,18 +134,15 @@ def register_commands(app: Flask) -> None:
         envvar="WEB_WORKERS",
         show_envvar=True,
         type=click.IntRange(min=1),
-        help="processes (more than one: gunicorn workers, each configured from the environment)",
+        help="worker processes, each with its own application configured from the environment",
     )
     @click.option("--scheduler/--no-scheduler", default=True, help="fire timers in each serving process")
     def serve(host: str, port: int, threads: int, workers: int, scheduler: bool) -> None:
-        """Serve the application: waitress in this process, or gunicorn worker processes."""
-        from ..serving import serve_threads, serve_workers
+        """Serve the application with granian worker processes (see app/serving.py)."""
+        from ..serving import serve as serve_app
 
         click.echo(f"serving on http://{host}:{port} ({workers} process(es) of {threads} threads)")
-        if workers == 1:
-            serve_threads(current_app._get_current_object(), host, port, threads, scheduler)
-        else:
-            serve_workers(host, port, workers, threads, scheduler)
+        serve_app(host, port, workers, threads, scheduler)
 
     @app.cli.group("scheduler")
     def scheduler_group() -> None:

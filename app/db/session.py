@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import weakref
 from typing import Any
@@ -32,21 +34,62 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-_write_locks: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+class SQLiteWriteLock:
+    """Taken by writing units of work before BEGIN IMMEDIATE: one writer at a time, handed over
+    as soon as it is free, among the threads of this process and among processes.
+
+    SQLite's own busy handler waits for a held write lock by sleeping in growing steps (up to
+    100 ms), so writers that queue on it lose most of their time asleep. A thread lock orders
+    this process's threads; an exclusive `flock` on a file beside the database orders the
+    processes (several serving workers, a separate scheduler), and the kernel wakes the next
+    waiter at once. An in-memory database has no file and no other process."""
+
+    def __init__(self, database_path: str | None) -> None:
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._lock_path = f"{database_path}.write-lock" if database_path else None
+        self._lock_file: int | None = None
+
+    def acquire(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            if self._depth == 0 and self._lock_path:
+                if self._lock_file is None:
+                    self._lock_file = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        self._depth += 1
+
+    def release(self) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._lock_file is not None:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    def __enter__(self) -> SQLiteWriteLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+_write_locks: weakref.WeakKeyDictionary[Engine, SQLiteWriteLock] = weakref.WeakKeyDictionary()
 _write_locks_guard = threading.Lock()
 
 
-def sqlite_write_lock(engine: Engine) -> threading.RLock:
-    """One lock per SQLite engine that writing units of work take before BEGIN IMMEDIATE.
-
-    SQLite's own busy handler waits for a held write lock by sleeping in growing steps (up to
-    100 ms), so threads of one process that queue on it lose most of their time asleep; a Python
-    lock hands the database over as soon as it is free. Other processes still meet the busy
-    handler."""
+def sqlite_write_lock(engine: Engine) -> SQLiteWriteLock:
+    """The write lock of an SQLite engine's database (one per engine in a process)."""
     with _write_locks_guard:
         lock = _write_locks.get(engine)
         if lock is None:
-            lock = _write_locks[engine] = threading.RLock()
+            database = engine.url.database
+            on_disk = bool(database) and database != ":memory:" and not database.startswith("file:")
+            lock = _write_locks[engine] = SQLiteWriteLock(os.path.abspath(database) if on_disk else None)
         return lock
 
 

@@ -69,6 +69,33 @@ class TtlCache(Generic[K, V]):
             self._items.clear()
 
 
+class WorkflowCache:
+    """The workflows this process stored last, by instance and row version.
+
+    The next step on an instance whose row still has the version stored with the workflow starts
+    from the object instead of deserializing the state (another process's change moves the row
+    version on, and the object is not used). A workflow is taken out when a step uses it (the
+    step changes it, and a transaction that fails must not leave it behind) and kept again only
+    once the transaction that stored it has committed."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._items: OrderedDict[int, tuple[int, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: int, row_version: int) -> Any | None:
+        with self._lock:
+            kept = self._items.pop(instance_id, None)
+        return kept[1] if kept is not None and kept[0] == row_version else None
+
+    def keep(self, instance_id: int, row_version: int, workflow: Any) -> None:
+        with self._lock:
+            self._items[instance_id] = (row_version, workflow)
+            self._items.move_to_end(instance_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
 @dataclass
 class ServiceContext:
     session_factory: sessionmaker[Session]
@@ -81,6 +108,14 @@ class ServiceContext:
     actors_cache: TtlCache[str, Any] = field(default_factory=lambda: TtlCache(5.0))
     # Bearer tokens whose signature was checked: (username, issued at).
     tokens_cache: TtlCache[str, tuple[str, float]] = field(default_factory=lambda: TtlCache(60.0))
+    workflows: WorkflowCache = field(default_factory=WorkflowCache)
+
+    @property
+    def write_lock_is_global(self) -> bool:
+        """True on SQLite, whose writers lock the whole database (PostgreSQL's lock rows): use
+        cases then do their engine work before they take the lock where they safely can."""
+        bind = self.session_factory.kw["bind"]
+        return bind.dialect.name == "sqlite"
 
     def uow(self, *, write: bool = False) -> UnitOfWork:
         return UnitOfWork(self.session_factory, write=write)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -21,11 +22,11 @@ from sqlalchemy.orm.util import identity_key
 from ..db.models import HumanTask, MessageSubscription, ProcessInstance, User, WaitingTimer
 from ..engine import runner
 from ..engine.errors import EngineError
-from ..engine.features import spec_features
+from ..engine.features import SpecFeatures, spec_features
 from ..engine.functions import diagram_functions
 from ..engine.sandbox import make_script_engine
 from ..engine.serializer import dump_state, load_state
-from ..engine.views import TimerView
+from ..engine.views import TimerView, WorkflowSnapshot
 from ..errors import NotFound
 from .audit import json_safe
 from .context import ServiceContext
@@ -70,14 +71,11 @@ class StepOutcome:
 _INSTANCES = ProcessInstance.__table__
 _INSTANCE_COLUMNS = tuple(column.key for column in _INSTANCES.columns)
 _LOCK_INSTANCE = select(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id")).with_for_update()
-_LOCK_INSTANCE_OF_TASK = (
-    select(_INSTANCES)
-    .where(
-        _INSTANCES.c.id
-        == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery()
-    )
-    .with_for_update()
+_INSTANCE_OF_TASK = select(_INSTANCES).where(
+    _INSTANCES.c.id
+    == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery()
 )
+_LOCK_INSTANCE_OF_TASK = _INSTANCE_OF_TASK.with_for_update()
 # What saving a workflow changes in its instance row (the keys of save_workflow's `state`).
 _INSTANCE_STATE = (
     "status",
@@ -93,8 +91,7 @@ _UPDATE_INSTANCE = (
     update(_INSTANCES)
     .where(_INSTANCES.c.id == bindparam("b_id"), _INSTANCES.c.row_version == bindparam("b_row_version"))
     .values(
-        {name: bindparam(name) for name in _INSTANCE_STATE}
-        | {"row_version": bindparam("b_new_row_version")}
+        {name: bindparam(name) for name in _INSTANCE_STATE} | {"row_version": bindparam("b_new_row_version")}
     )
 )
 _TASKS = HumanTask.__table__
@@ -139,7 +136,19 @@ def lock_task_instance(uow: UnitOfWork, task_id: str) -> tuple[ProcessInstance, 
     """A task's instance under its row lock, with the instance's open tasks read under that lock
     (another transaction may have completed the task while this one waited); None when the task
     is gone."""
-    instance = _locked_instance(uow, _LOCK_INSTANCE_OF_TASK, {"task_id": task_id})
+    return _task_instance(uow, _LOCK_INSTANCE_OF_TASK, task_id)
+
+
+def read_task_instance(uow: UnitOfWork, task_id: str) -> tuple[ProcessInstance, dict[str, TaskRow]] | None:
+    """As lock_task_instance, without the lock: what a step can be worked out from before the
+    write lock is taken (the row version tells later whether it still holds)."""
+    return _task_instance(uow, _INSTANCE_OF_TASK, task_id)
+
+
+def _task_instance(
+    uow: UnitOfWork, statement: Select, task_id: str
+) -> tuple[ProcessInstance, dict[str, TaskRow]] | None:
+    instance = _locked_instance(uow, statement, {"task_id": task_id})
     if instance is None:
         return None
     tasks = tasks_of(uow, instance.id)
@@ -177,8 +186,24 @@ def lock_row_of_instance(uow: UnitOfWork, model: type[R], row_id: object) -> tup
 
 
 def load_workflow(ctx: ServiceContext, uow: UnitOfWork, instance: ProcessInstance) -> BpmnWorkflow:
-    workflow = load_state(instance.state_json, specs_by_id(ctx, uow, instance.version_id))
+    """The instance's workflow as its row holds it: the object this process stored it from when
+    it has it, else deserialized."""
+    workflow = ctx.workflows.take(instance.id, instance.row_version)
+    if workflow is None:
+        workflow = load_state(instance.state_json, specs_by_id(ctx, uow, instance.version_id))
     return runner.attach(workflow, script_engine(ctx, uow))
+
+
+def engine_step(workflow: BpmnWorkflow, step: Callable[[BpmnWorkflow], object]) -> EngineError | None:
+    """Run one engine step; the script error that stopped it, if one did.
+
+    Errors that mean the step does not apply (a task no longer ready, a message not awaited)
+    propagate."""
+    try:
+        step(workflow)
+    except EngineError as exc:
+        return exc
+    return None
 
 
 def run_step(
@@ -192,14 +217,41 @@ def run_step(
 ) -> StepOutcome:
     """Run one engine step and save the outcome; a failing script leaves the instance in error.
 
-    Errors that mean the step does not apply (a task no longer ready, a message not awaited)
-    propagate before anything is saved."""
-    error: EngineError | None = None
-    try:
-        step(workflow)
-    except EngineError as exc:
-        error = exc
+    Errors that mean the step does not apply propagate before anything is saved."""
+    error = engine_step(workflow, step)
     return StepOutcome(error, save_workflow(ctx, uow, instance, workflow, error=error, tasks=tasks))
+
+
+@dataclass
+class Captured:
+    """What a workflow holds after a step, ready to be written: the engine's part of saving,
+    which writes nothing, so a use case may take it before it takes the write lock."""
+
+    snapshot: WorkflowSnapshot
+    state: dict[str, Any]
+    features: SpecFeatures
+
+
+def capture(
+    ctx: ServiceContext, instance: ProcessInstance, workflow: BpmnWorkflow, error: EngineError | None = None
+) -> Captured:
+    """The instance row's new values (status, serialized state, data) and what the side tables
+    will hold."""
+    snap = runner.snapshot(workflow)
+    state: dict[str, Any] = {
+        "state_json": dump_state(workflow),
+        "data": json_safe(snap.data),
+        "element_states": snap.element_states,
+        "updated_at": ctx.now().astimezone(UTC),
+        "status": instance.status,
+        "error_element": None,
+        "error_message": None,
+    }
+    if error is not None:
+        state.update(status="error", error_element=error.element_id, error_message=error.message)
+    elif instance.status != "cancelled":
+        state["status"] = "complete" if snap.completed else "running"
+    return Captured(snap, state, spec_features(workflow))
 
 
 def save_workflow(
@@ -211,36 +263,27 @@ def save_workflow(
     error: EngineError | None = None,
     tasks: Mapping[str, TaskRow] | None = None,
     timers: Sequence[TimerView] | None = None,
+    captured: Captured | None = None,
 ) -> list[TaskRow]:
     """Store the workflow's state and bring the side tables in step; the instance's open human
     tasks afterwards. `tasks`: the instance's task rows when the caller read them under the lock
     already; `timers`: the waiting timers of the state as loaded, which its timer rows hold
-    (neither is read again)."""
+    (neither is read again); `captured`: the workflow's state when the caller took it already."""
     # Pending ORM changes (a timer row an admin moved, a status set by the caller) go out before
     # the instance's own fields change below: what follows are Core statements, which do not
     # autoflush, and the instance's new state must not be written twice.
     uow.session.flush()
-    now = ctx.now().astimezone(UTC)
-    snap = runner.snapshot(workflow)
-    state: dict[str, Any] = {
-        "state_json": dump_state(workflow),
-        "data": json_safe(snap.data),
-        "element_states": snap.element_states,
-        "updated_at": now,
-        "status": instance.status,
-        "error_element": None,
-        "error_message": None,
-    }
-    if error is not None:
-        state.update(status="error", error_element=error.element_id, error_message=error.message)
-    elif instance.status != "cancelled":
-        state["status"] = "complete" if snap.completed else "running"
+    if captured is None:
+        captured = capture(ctx, instance, workflow, error)
+    snap, features = captured.snapshot, captured.features
+    now = captured.state["updated_at"]
     is_new = instance.id is None
-    _store_instance(uow, instance, state)
+    _store_instance(uow, instance, captured.state)
     running = instance.status == "running"
+    if running:
+        uow.after_commit(partial(ctx.workflows.keep, instance.id, instance.row_version, workflow))
     # A new instance has no rows to compare with, and a process without, say, message events
     # never has subscriptions: skip those reads and deletes.
-    features = spec_features(workflow)
     connection = uow.session.connection()
     open_tasks: list[TaskRow] = []
     if features.human_tasks:

@@ -16,7 +16,17 @@ from . import audit
 from .context import ServiceContext
 from .deployments import form_of, latest_version, specs_by_id
 from .forms import validation_errors, with_defaults
-from .instance_store import TaskRow, load_workflow, lock_instance, run_step, save_workflow, script_engine
+from .instance_store import (
+    Captured,
+    TaskRow,
+    capture,
+    engine_step,
+    load_workflow,
+    lock_instance,
+    run_step,
+    save_workflow,
+    script_engine,
+)
 from .tasks import inbox_order, task_summary, usernames
 from .uow import UnitOfWork
 from .users import Actor
@@ -34,10 +44,21 @@ class Started(NamedTuple):
     version: int
 
 
-def start_in(
+class NewInstance(NamedTuple):
+    """An instance whose workflow has run to its first wait, not stored yet."""
+
+    instance: ProcessInstance
+    workflow: BpmnWorkflow
+    version: int
+    captured: Captured
+
+
+def begin_start(
     ctx: ServiceContext, uow: UnitOfWork, actor: Actor, model_id: str, data: Mapping[str, Any]
-) -> Started:
-    """Start an instance inside an open unit of work."""
+) -> NewInstance:
+    """Check that the actor may start the newest version with this data, and run the new
+    workflow to its first wait. Reads only: no other transaction can see or change an instance
+    before it is stored, so this may run outside a writing unit of work."""
     version = latest_version(uow, model_id)
     if not _may_start(actor, version.metadata):
         raise Forbidden(f"you may not start '{model_id}'")
@@ -60,8 +81,21 @@ def start_in(
     )
     # Added to the session by save_workflow, once the first engine step has run.
     workflow = runner.create(specs_by_id(ctx, uow, version.id), data, script_engine(ctx, uow))
-    outcome = run_step(ctx, uow, instance, workflow, runner.advance)
-    return Started(instance, workflow, outcome.tasks, version.version)
+    error = engine_step(workflow, runner.advance)
+    return NewInstance(instance, workflow, version.version, capture(ctx, instance, workflow, error))
+
+
+def store_start(ctx: ServiceContext, uow: UnitOfWork, new: NewInstance) -> Started:
+    """Store a new instance and its side-table rows in a writing unit of work."""
+    tasks = save_workflow(ctx, uow, new.instance, new.workflow, captured=new.captured)
+    return Started(new.instance, new.workflow, tasks, new.version)
+
+
+def start_in(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, model_id: str, data: Mapping[str, Any]
+) -> Started:
+    """Start an instance inside an open writing unit of work."""
+    return store_start(ctx, uow, begin_start(ctx, uow, actor, model_id, data))
 
 
 def start_instance(
@@ -69,8 +103,14 @@ def start_instance(
 ) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise InvalidInput("data must be a JSON object", [{"field": "data", "message": "expected an object"}])
+    new: NewInstance | None = None
+    if ctx.write_lock_is_global:
+        # SQLite's write lock is the whole database's: run the new workflow before taking it,
+        # so that other requests' writes need not wait for this instance's engine steps.
+        with ctx.uow() as uow:
+            new = begin_start(ctx, uow, actor, model_id, data)
     with ctx.uow(write=True) as uow:
-        started = start_in(ctx, uow, actor, model_id, data)
+        started = store_start(ctx, uow, new or begin_start(ctx, uow, actor, model_id, data))
         instance = started.instance
         audit.record(
             uow,

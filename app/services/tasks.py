@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import Row, select
 
 from ..db.models import HumanTask, Membership, ProcessInstance, User
 from ..engine import runner
-from ..engine.errors import TaskNotReady
+from ..engine.errors import EngineError, TaskNotReady
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
 from .deployments import form_of
 from .forms import validation_errors
-from .instance_store import TaskRow, load_workflow, lock_row_of_instance, lock_task_instance, run_step
+from .instance_store import (
+    Captured,
+    TaskRow,
+    capture,
+    engine_step,
+    load_workflow,
+    lock_row_of_instance,
+    lock_task_instance,
+    read_task_instance,
+    save_workflow,
+)
 from .uow import UnitOfWork
 from .users import Actor
 
@@ -233,35 +244,81 @@ def assign_task(ctx: ServiceContext, actor: Actor, task_id: str, username: str |
     return view
 
 
+class _Completion(NamedTuple):
+    """A task's completion worked out on an instance as a given row version held it."""
+
+    row_version: int
+    workflow: BpmnWorkflow
+    error: EngineError | None
+    captured: Captured
+
+
+def _check_completion(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    instance: ProcessInstance,
+    task: TaskRow,
+    data: Mapping,
+) -> None:
+    if task.assignee_id is not None and task.assignee_id != actor.user_id:
+        raise Forbidden("the task is claimed by someone else")
+    if task.assignee_id is None and task.group_name not in actor.groups:
+        raise Forbidden(f"only members of '{task.group_name}' may complete this task")
+    if task.form_schema:
+        errors = validation_errors(form_of(ctx, uow, instance.version_id, task.form_schema), dict(data))
+        if errors:
+            raise InvalidInput("the form has errors", errors)
+
+
+def _complete_in(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    instance: ProcessInstance,
+    open_tasks: Mapping[str, TaskRow],
+    task_id: str,
+    data: Mapping,
+) -> _Completion:
+    """Check the actor and the data, and run the completion on the instance's workflow."""
+    _check_completion(ctx, uow, actor, instance, open_tasks[task_id], data)
+    workflow = load_workflow(ctx, uow, instance)
+    try:
+        error = engine_step(workflow, lambda w: runner.complete_task(w, task_id, data))
+    except TaskNotReady as exc:
+        raise Conflict(f"task {task_id} is already completed or no longer exists") from exc
+    return _Completion(instance.row_version, workflow, error, capture(ctx, instance, workflow, error))
+
+
 def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise InvalidInput("data must be a JSON object", [{"field": "$", "message": "expected an object"}])
+    ahead: _Completion | None = None
+    if ctx.write_lock_is_global:
+        # SQLite's write lock is the whole database's: work the completion out before taking it,
+        # so that other requests' writes need not wait for this instance's engine steps. The
+        # row version, read again under the lock, tells whether the result still holds.
+        with ctx.uow() as uow:
+            read = read_task_instance(uow, task_id)
+            if read is None:
+                raise Conflict(f"task {task_id} is already completed or no longer exists")
+            ahead = _complete_in(ctx, uow, actor, *read, task_id, data)
     with ctx.uow(write=True) as uow:
         locked = lock_task_instance(uow, task_id)
         if locked is None:
             raise Conflict(f"task {task_id} is already completed or no longer exists")
         instance, open_tasks = locked
         task = open_tasks[task_id]
-        if task.assignee_id is not None and task.assignee_id != actor.user_id:
-            raise Forbidden("the task is claimed by someone else")
-        if task.assignee_id is None and task.group_name not in actor.groups:
-            raise Forbidden(f"only members of '{task.group_name}' may complete this task")
-        if task.form_schema:
-            errors = validation_errors(form_of(ctx, uow, instance.version_id, task.form_schema), dict(data))
-            if errors:
-                raise InvalidInput("the form has errors", errors)
-        try:
-            outcome = run_step(
-                ctx,
-                uow,
-                instance,
-                load_workflow(ctx, uow, instance),
-                lambda workflow: runner.complete_task(workflow, task_id, data),
-                tasks=open_tasks,
-            )
-        except TaskNotReady as exc:
-            raise Conflict(f"task {task_id} is already completed or no longer exists") from exc
-        error = outcome.error
+        if ahead is not None and ahead.row_version == instance.row_version:
+            # The instance is as it was; its task rows may not be (a claim changes only them).
+            _check_completion(ctx, uow, actor, instance, task, data)
+            done = ahead
+        else:
+            done = _complete_in(ctx, uow, actor, instance, open_tasks, task_id, data)
+        next_tasks = save_workflow(
+            ctx, uow, instance, done.workflow, error=done.error, tasks=open_tasks, captured=done.captured
+        )
+        error = done.error
         audit.record(
             uow,
             at=ctx.now(),
@@ -281,9 +338,7 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) ->
             "instance_id": instance.id,
             "status": instance.status,
             "next_tasks": [
-                task_summary(t, mine)
-                for t in sorted(outcome.tasks, key=inbox_order)
-                if _may_work_on(actor, t)
+                task_summary(t, mine) for t in sorted(next_tasks, key=inbox_order) if _may_work_on(actor, t)
             ],
         }
         uow.commit()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..db.session import SQLITE_IMMEDIATE, sqlite_write_lock
+from ..db.session import SQLITE_IMMEDIATE, SQLiteWriteLock, sqlite_write_lock
 
 T = TypeVar("T")
 
@@ -24,7 +24,8 @@ class UnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session], *, write: bool = False) -> None:
         self._session_factory = session_factory
         self._write = write
-        self._write_lock: threading.RLock | None = None
+        self._write_lock: SQLiteWriteLock | None = None
+        self._after_commit: list[Callable[[], None]] = []
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
@@ -64,6 +65,13 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this unit of work has committed (never if it rolls back)."""
+        self._after_commit.append(callback)
 
     def add(self, obj: T) -> T:
         self.session.add(obj)

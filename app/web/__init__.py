@@ -24,6 +24,7 @@ bp = Blueprint(
 def init_web(app: Flask, settings: Settings) -> None:
     """Sessions, CSRF, Flask-Babel (catalogues compiled when missing) and the blueprint."""
     from . import csrf, i18n
+    from .sessions import PageSessionInterface
 
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -31,6 +32,7 @@ def init_web(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_NAME="assembly_session",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
     )
+    app.session_interface = PageSessionInterface()
     i18n.init_babel(app, settings)
     csrf.init_csrf(app)
     app.register_blueprint(bp)

@@ -22,6 +22,19 @@ def test_sign_in_sets_a_protected_session_cookie(browser: Any, seeded: dict) -> 
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def test_the_api_neither_reads_nor_sets_the_page_session(browser: Any, seeded: dict, ctx: Any) -> None:
+    """A signed-in browser's session cookie does not authenticate API calls, and API answers set
+    no cookie (the API opens no session)."""
+    browser.login("alice")
+    assert browser.client.get("/inbox").status_code == 200  # the page session works
+    me = browser.client.get("/api/v1/me")
+    assert me.status_code == 401 and "Set-Cookie" not in me.headers
+    token = users.issue_token(ctx, users.actor_for(ctx, "alice"))
+    me = browser.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and "Set-Cookie" not in me.headers
+    assert browser.client.get("/healthz").headers.get("Set-Cookie") is None
+
+
 def test_wrong_password_is_refused_in_kazakh_by_default(browser: Any, seeded: dict) -> None:
     response = browser.login("alice", "wrong-password")
     assert response.status_code == 401
