@@ -127,7 +127,7 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1")
     @click.option("--port", default=5000, type=int)
-    @click.option("--threads", default=8, type=int, help="request threads per process")
+    @click.option("--threads", default=4, type=click.IntRange(min=1), help="request threads per process")
     @click.option(
         "--workers",
         default=1,
