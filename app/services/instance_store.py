@@ -126,7 +126,7 @@ def script_engine(ctx: ServiceContext, uow: UnitOfWork):
 def lock_instance(uow: UnitOfWork, instance_id: int) -> ProcessInstance:
     """Load an instance under its row lock (FOR UPDATE on PostgreSQL; SQLite's write lock is
     already held by a writing unit of work)."""
-    instance = _locked_instance(uow, _LOCK_INSTANCE, {"instance_id": instance_id})
+    instance = _instance_row(uow, _LOCK_INSTANCE, {"instance_id": instance_id})
     if instance is None:
         raise NotFound(f"process instance {instance_id} not found")
     return instance
@@ -148,16 +148,16 @@ def read_task_instance(uow: UnitOfWork, task_id: str) -> tuple[ProcessInstance, 
 def _task_instance(
     uow: UnitOfWork, statement: Select, task_id: str
 ) -> tuple[ProcessInstance, dict[str, TaskRow]] | None:
-    instance = _locked_instance(uow, statement, {"task_id": task_id})
+    instance = _instance_row(uow, statement, {"task_id": task_id})
     if instance is None:
         return None
     tasks = tasks_of(uow, instance.id)
     return (instance, tasks) if task_id in tasks else None
 
 
-def _locked_instance(uow: UnitOfWork, statement: Select, params: dict[str, Any]) -> ProcessInstance | None:
-    """Run a locking Core select of one instance row and hand the row to the session as a loaded
-    object (an ORM query costs several times more on this hot path)."""
+def _instance_row(uow: UnitOfWork, statement: Select, params: dict[str, Any]) -> ProcessInstance | None:
+    """Run a Core select of one instance row (locking it or not) and hand the row to the session
+    as a loaded object (an ORM query costs several times more on this hot path)."""
     row = uow.session.connection().execute(statement, params).first()
     return None if row is None else adopt_instance(uow, row._mapping)
 

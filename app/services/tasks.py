@@ -253,22 +253,11 @@ class _Completion(NamedTuple):
     captured: Captured
 
 
-def _check_completion(
-    ctx: ServiceContext,
-    uow: UnitOfWork,
-    actor: Actor,
-    instance: ProcessInstance,
-    task: TaskRow,
-    data: Mapping,
-) -> None:
+def _check_may_complete(actor: Actor, task: TaskRow) -> None:
     if task.assignee_id is not None and task.assignee_id != actor.user_id:
         raise Forbidden("the task is claimed by someone else")
     if task.assignee_id is None and task.group_name not in actor.groups:
         raise Forbidden(f"only members of '{task.group_name}' may complete this task")
-    if task.form_schema:
-        errors = validation_errors(form_of(ctx, uow, instance.version_id, task.form_schema), dict(data))
-        if errors:
-            raise InvalidInput("the form has errors", errors)
 
 
 def _complete_in(
@@ -281,7 +270,12 @@ def _complete_in(
     data: Mapping,
 ) -> _Completion:
     """Check the actor and the data, and run the completion on the instance's workflow."""
-    _check_completion(ctx, uow, actor, instance, open_tasks[task_id], data)
+    task = open_tasks[task_id]
+    _check_may_complete(actor, task)
+    if task.form_schema:
+        errors = validation_errors(form_of(ctx, uow, instance.version_id, task.form_schema), dict(data))
+        if errors:
+            raise InvalidInput("the form has errors", errors)
     workflow = load_workflow(ctx, uow, instance)
     try:
         error = engine_step(workflow, lambda w: runner.complete_task(w, task_id, data))
@@ -310,8 +304,9 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) ->
         instance, open_tasks = locked
         task = open_tasks[task_id]
         if ahead is not None and ahead.row_version == instance.row_version:
-            # The instance is as it was; its task rows may not be (a claim changes only them).
-            _check_completion(ctx, uow, actor, instance, task, data)
+            # The instance is as it was (so is its version's form, which the data passed); its
+            # task rows may not be, since a claim changes only them.
+            _check_may_complete(actor, task)
             done = ahead
         else:
             done = _complete_in(ctx, uow, actor, instance, open_tasks, task_id, data)
