@@ -9,7 +9,10 @@ import threading
 import time
 from pathlib import Path
 
-from app.db.session import make_engine, sqlite_write_lock
+from sqlalchemy import text
+
+from app.db.session import make_engine, make_session_factory, sqlite_write_lock
+from app.services.uow import UnitOfWork
 
 TRY_LOCK = textwrap.dedent(
     """
@@ -75,3 +78,21 @@ def test_an_in_memory_database_has_no_lock_file(tmp_path: Path, monkeypatch) -> 
         pass
     engine.dispose()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_unit_of_work_lets_go_of_the_lock_once_it_has_committed(tmp_path: Path) -> None:
+    """The next writer need not wait while this one closes its session and builds its answer."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    lock_path = tmp_path / "db.sqlite3.write-lock"
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (n INTEGER)"))
+        with UnitOfWork(make_session_factory(engine), write=True) as uow:
+            uow.session.execute(text("INSERT INTO t VALUES (1)"))
+            assert not _other_process_may_write(lock_path)
+            uow.commit()
+            assert _other_process_may_write(lock_path)
+            assert uow.session.execute(text("SELECT n FROM t")).scalar_one() == 1  # reads go on
+        assert _other_process_may_write(lock_path)
+    finally:
+        engine.dispose()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -69,6 +69,15 @@ class TtlCache(Generic[K, V]):
             self._items.clear()
 
 
+class KeptInstance(NamedTuple):
+    """What a process stored of an instance last, beside its workflow: the row's values and the
+    open task rows, as they were at `row_version`."""
+
+    row_version: int
+    row: Mapping[str, Any]
+    tasks: Mapping[str, Any]
+
+
 class WorkflowCache:
     """The workflows this process stored last, by instance and row version.
 
@@ -76,24 +85,54 @@ class WorkflowCache:
     from the object instead of deserializing the state (another process's change moves the row
     version on, and the object is not used). A workflow is taken out when a step uses it (the
     step changes it, and a transaction that fails must not leave it behind) and kept again only
-    once the transaction that stored it has committed."""
+    once the transaction that stored it has committed.
+
+    With the workflow it keeps the instance's row and open task rows, found by task id: a task's
+    completion can then be worked out without reading the database first. They are as this
+    process stored them, so whoever uses them checks the row version under the write lock."""
 
     def __init__(self, size: int = 256) -> None:
         self._size = size
-        self._items: OrderedDict[int, tuple[int, Any]] = OrderedDict()
+        self._items: OrderedDict[int, tuple[int, Any, KeptInstance | None]] = OrderedDict()
+        self._instance_of_task: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def take(self, instance_id: int, row_version: int) -> Any | None:
         with self._lock:
-            kept = self._items.pop(instance_id, None)
+            kept = self._pop(instance_id)
         return kept[1] if kept is not None and kept[0] == row_version else None
 
-    def keep(self, instance_id: int, row_version: int, workflow: Any) -> None:
+    def peek_task(self, task_id: str) -> KeptInstance | None:
+        """The kept instance with this open task, left in place (its workflow is taken by
+        `take` when the step runs)."""
         with self._lock:
-            self._items[instance_id] = (row_version, workflow)
-            self._items.move_to_end(instance_id)
+            instance_id = self._instance_of_task.get(task_id)
+            kept = self._items.get(instance_id) if instance_id is not None else None
+            return kept[2] if kept is not None else None
+
+    def keep(
+        self,
+        instance_id: int,
+        row_version: int,
+        workflow: Any,
+        row: Mapping[str, Any] | None = None,
+        tasks: Mapping[str, Any] | None = None,
+    ) -> None:
+        instance = KeptInstance(row_version, row, tasks) if row is not None and tasks is not None else None
+        with self._lock:
+            self._pop(instance_id)
+            self._items[instance_id] = (row_version, workflow, instance)
+            for task_id in tasks or ():
+                self._instance_of_task[task_id] = instance_id
             while len(self._items) > self._size:
-                self._items.popitem(last=False)
+                self._pop(next(iter(self._items)))
+
+    def _pop(self, instance_id: int) -> tuple[int, Any, KeptInstance | None] | None:
+        kept = self._items.pop(instance_id, None)
+        if kept is not None and kept[2] is not None:
+            for task_id in kept[2].tasks:
+                self._instance_of_task.pop(task_id, None)
+        return kept
 
 
 @dataclass
@@ -109,6 +148,9 @@ class ServiceContext:
     # Bearer tokens whose signature was checked: (username, issued at).
     tokens_cache: TtlCache[str, tuple[str, float]] = field(default_factory=lambda: TtlCache(60.0))
     workflows: WorkflowCache = field(default_factory=WorkflowCache)
+    # The newest version of each model as this process last read it: a guess to start new
+    # instances on before the writing transaction reads it again.
+    newest_versions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def write_lock_is_global(self) -> bool:

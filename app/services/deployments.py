@@ -119,13 +119,14 @@ class VersionRef(NamedTuple):
     """What starting an instance needs of the newest version (its specs come from the cache)."""
 
     id: int
+    model_id: str
     version: int
     metadata: dict[str, Any]
 
 
 _V = ProcessVersion.__table__
 _NEWEST_VERSION = (
-    select(_V.c.id, _V.c.version, _V.c.metadata_json)
+    select(_V.c.id, _V.c.model_id, _V.c.version, _V.c.metadata_json)
     .where(_V.c.model_id == bindparam("model_id"))
     .order_by(_V.c.version.desc())
     .limit(1)
@@ -136,7 +137,7 @@ def latest_version(uow: UnitOfWork, model_id: str) -> VersionRef:
     row = uow.session.connection().execute(_NEWEST_VERSION, {"model_id": model_id}).first()
     if row is None:
         raise NotFound(f"process model '{model_id}' not found")
-    return VersionRef(row.id, row.version, row.metadata_json or {})
+    return VersionRef(row.id, row.model_id, row.version, row.metadata_json or {})
 
 
 def specs_of(ctx: ServiceContext, version: ProcessVersion) -> LoadedSpecs:

@@ -7,7 +7,7 @@ transaction, so the inbox, the scheduler and message routing never deserialize i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -99,6 +99,15 @@ _TIMERS = WaitingTimer.__table__
 _SUBSCRIPTIONS = MessageSubscription.__table__
 _SELECT_TASKS = select(_TASKS).where(_TASKS.c.instance_id == bindparam("instance_id"))
 # Row by row (executemany): an IN list with a varying length is compiled anew for each length.
+_TASK_COLUMNS = tuple(column.key for column in _TASKS.columns)
+_TASKS_WITH_ROW_VERSION = (
+    select(_TASKS, _INSTANCES.c.row_version)
+    .join(_INSTANCES, _INSTANCES.c.id == _TASKS.c.instance_id)
+    .where(
+        _TASKS.c.instance_id
+        == select(_TASKS.c.instance_id).where(_TASKS.c.id == bindparam("task_id")).scalar_subquery()
+    )
+)
 _DELETE_TASK = delete(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
 _INSERT_TASK = insert(_TASKS)
 _SET_TASK_DUE = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(due_at=bindparam("new_due"))
@@ -143,6 +152,30 @@ def read_task_instance(uow: UnitOfWork, task_id: str) -> tuple[ProcessInstance, 
     """As lock_task_instance, without the lock: what a step can be worked out from before the
     write lock is taken (the row version tells later whether it still holds)."""
     return _task_instance(uow, _INSTANCE_OF_TASK, task_id)
+
+
+def kept_task_instance(
+    ctx: ServiceContext, task_id: str
+) -> tuple[ProcessInstance, dict[str, TaskRow]] | None:
+    """As read_task_instance, from what this process kept when it stored the instance last (no
+    read at all); None when it kept nothing with this task. Possibly stale: see current_tasks."""
+    kept = ctx.workflows.peek_task(task_id)
+    if kept is None:
+        return None
+    instance = ProcessInstance(**kept.row)
+    make_transient_to_detached(instance)  # as if loaded, in no session
+    return instance, dict(kept.tasks)
+
+
+def current_tasks(uow: UnitOfWork, task_id: str) -> tuple[int, dict[str, TaskRow]] | None:
+    """The row version of a task's instance and the instance's open tasks, in one statement
+    (no instance row: its serialized state is the bulk of it); None when the task is gone.
+
+    Under SQLite's write lock, this tells whether a step worked out on an earlier read still
+    applies: the instance row is unchanged when its row version is."""
+    rows = uow.session.connection().execute(_TASKS_WITH_ROW_VERSION, {"task_id": task_id}).all()
+    tasks = {row.id: TaskRow(**{name: row._mapping[name] for name in _TASK_COLUMNS}) for row in rows}
+    return (rows[0].row_version, tasks) if task_id in tasks else None
 
 
 def _task_instance(
@@ -280,8 +313,6 @@ def save_workflow(
     is_new = instance.id is None
     _store_instance(uow, instance, captured.state)
     running = instance.status == "running"
-    if running:
-        uow.after_commit(partial(ctx.workflows.keep, instance.id, instance.row_version, workflow))
     # A new instance has no rows to compare with, and a process without, say, message events
     # never has subscriptions: skip those reads and deletes.
     connection = uow.session.connection()
@@ -295,7 +326,16 @@ def save_workflow(
         _sync_timers(uow.session, connection, instance, snap.timers if running else [], is_new, timers)
     if features.messages:
         _sync_messages(connection, instance, snap.messages if running else [], is_new)
+    if running:
+        uow.after_commit(partial(_keep, ctx, instance, workflow, open_tasks))
     return open_tasks
+
+
+def _keep(
+    ctx: ServiceContext, instance: ProcessInstance, workflow: BpmnWorkflow, tasks: list[TaskRow]
+) -> None:
+    row = {name: getattr(instance, name) for name in _INSTANCE_COLUMNS}
+    ctx.workflows.keep(instance.id, instance.row_version, workflow, row, {task.id: task for task in tasks})
 
 
 def _store_instance(uow: UnitOfWork, instance: ProcessInstance, state: dict[str, Any]) -> None:
@@ -381,7 +421,8 @@ def _sync_tasks(
             row = replace(row, due_at=due_at)
         open_tasks.append(row)
     if new_rows:
-        connection.execute(_INSERT_TASK, [asdict(row) for row in new_rows])
+        # vars(), not asdict(): asdict deep-copies every value.
+        connection.execute(_INSERT_TASK, [vars(row) for row in new_rows])
     return open_tasks
 
 

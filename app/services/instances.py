@@ -14,7 +14,7 @@ from ..engine.errors import TaskNotReady
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
-from .deployments import form_of, latest_version, specs_by_id
+from .deployments import VersionRef, form_of, latest_version, specs_by_id
 from .forms import validation_errors, with_defaults
 from .instance_store import (
     Captured,
@@ -54,12 +54,12 @@ class NewInstance(NamedTuple):
 
 
 def begin_start(
-    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, model_id: str, data: Mapping[str, Any]
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, version: VersionRef, data: Mapping[str, Any]
 ) -> NewInstance:
-    """Check that the actor may start the newest version with this data, and run the new
-    workflow to its first wait. Reads only: no other transaction can see or change an instance
-    before it is stored, so this may run outside a writing unit of work."""
-    version = latest_version(uow, model_id)
+    """Check that the actor may start this version with this data, and run the new workflow to
+    its first wait. Reads only: no other transaction can see or change an instance before it is
+    stored, so this may run outside a writing unit of work."""
+    model_id = version.model_id
     if not _may_start(actor, version.metadata):
         raise Forbidden(f"you may not start '{model_id}'")
     start_form = version.metadata.get("formJsonSchemaFilename")
@@ -95,7 +95,7 @@ def start_in(
     ctx: ServiceContext, uow: UnitOfWork, actor: Actor, model_id: str, data: Mapping[str, Any]
 ) -> Started:
     """Start an instance inside an open writing unit of work."""
-    return store_start(ctx, uow, begin_start(ctx, uow, actor, model_id, data))
+    return store_start(ctx, uow, begin_start(ctx, uow, actor, latest_version(uow, model_id), data))
 
 
 def start_instance(
@@ -106,11 +106,17 @@ def start_instance(
     new: NewInstance | None = None
     if ctx.write_lock_is_global:
         # SQLite's write lock is the whole database's: run the new workflow before taking it,
-        # so that other requests' writes need not wait for this instance's engine steps.
+        # so that other requests' writes need not wait for this instance's engine steps. It
+        # runs on the version this process last found newest; the writing transaction checks.
         with ctx.uow() as uow:
-            new = begin_start(ctx, uow, actor, model_id, data)
+            guess = ctx.newest_versions.get(model_id) or latest_version(uow, model_id)
+            new = begin_start(ctx, uow, actor, guess, data)
     with ctx.uow(write=True) as uow:
-        started = store_start(ctx, uow, new or begin_start(ctx, uow, actor, model_id, data))
+        version = latest_version(uow, model_id)
+        ctx.newest_versions[model_id] = version
+        if new is None or new.instance.version_id != version.id:
+            new = begin_start(ctx, uow, actor, version, data)
+        started = store_start(ctx, uow, new)
         instance = started.instance
         audit.record(
             uow,

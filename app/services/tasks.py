@@ -21,7 +21,9 @@ from .instance_store import (
     Captured,
     TaskRow,
     capture,
+    current_tasks,
     engine_step,
+    kept_task_instance,
     load_workflow,
     lock_row_of_instance,
     lock_task_instance,
@@ -247,7 +249,7 @@ def assign_task(ctx: ServiceContext, actor: Actor, task_id: str, username: str |
 class _Completion(NamedTuple):
     """A task's completion worked out on an instance as a given row version held it."""
 
-    row_version: int
+    instance: ProcessInstance
     workflow: BpmnWorkflow
     error: EngineError | None
     captured: Captured
@@ -281,39 +283,54 @@ def _complete_in(
         error = engine_step(workflow, lambda w: runner.complete_task(w, task_id, data))
     except TaskNotReady as exc:
         raise Conflict(f"task {task_id} is already completed or no longer exists") from exc
-    return _Completion(instance.row_version, workflow, error, capture(ctx, instance, workflow, error))
+    return _Completion(instance, workflow, error, capture(ctx, instance, workflow, error))
+
+
+def _complete_ahead(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping) -> _Completion:
+    """The completion worked out before the write lock is taken, from what this process kept of
+    the instance when it has it, else from the database. Under the lock, the instance's row
+    version tells whether the result still holds."""
+    with ctx.uow() as uow:
+        kept = kept_task_instance(ctx, task_id)
+        if kept is not None:
+            try:
+                return _complete_in(ctx, uow, actor, *kept, task_id, data)
+            except (Forbidden, InvalidInput, Conflict):
+                pass  # the kept task rows may be out of date: the database decides the answer
+        read = read_task_instance(uow, task_id)
+        if read is None:
+            raise Conflict(f"task {task_id} is already completed or no longer exists")
+        return _complete_in(ctx, uow, actor, *read, task_id, data)
 
 
 def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise InvalidInput("data must be a JSON object", [{"field": "$", "message": "expected an object"}])
-    ahead: _Completion | None = None
-    if ctx.write_lock_is_global:
-        # SQLite's write lock is the whole database's: work the completion out before taking it,
-        # so that other requests' writes need not wait for this instance's engine steps. The
-        # row version, read again under the lock, tells whether the result still holds.
-        with ctx.uow() as uow:
-            read = read_task_instance(uow, task_id)
-            if read is None:
-                raise Conflict(f"task {task_id} is already completed or no longer exists")
-            ahead = _complete_in(ctx, uow, actor, *read, task_id, data)
+    # SQLite's write lock is the whole database's: work the completion out before taking it, so
+    # that other requests' writes need not wait for this instance's engine steps.
+    ahead = _complete_ahead(ctx, actor, task_id, data) if ctx.write_lock_is_global else None
     with ctx.uow(write=True) as uow:
-        locked = lock_task_instance(uow, task_id)
-        if locked is None:
-            raise Conflict(f"task {task_id} is already completed or no longer exists")
-        instance, open_tasks = locked
-        task = open_tasks[task_id]
-        if ahead is not None and ahead.row_version == instance.row_version:
-            # The instance is as it was (so is its version's form, which the data passed); its
-            # task rows may not be, since a claim changes only them.
-            _check_may_complete(actor, task)
-            done = ahead
-        else:
-            done = _complete_in(ctx, uow, actor, instance, open_tasks, task_id, data)
+        done: _Completion | None = None
+        if ahead is not None:
+            current = current_tasks(uow, task_id)
+            if current is None:
+                raise Conflict(f"task {task_id} is already completed or no longer exists")
+            row_version, open_tasks = current
+            if row_version == ahead.instance.row_version:
+                # The instance is as it was (so is its version's form, which the data passed);
+                # its task rows may not be, since a claim changes only them.
+                _check_may_complete(actor, open_tasks[task_id])
+                done = ahead
+        if done is None:
+            locked = lock_task_instance(uow, task_id)
+            if locked is None:
+                raise Conflict(f"task {task_id} is already completed or no longer exists")
+            open_tasks = locked[1]
+            done = _complete_in(ctx, uow, actor, *locked, task_id, data)
+        instance, task, error = done.instance, open_tasks[task_id], done.error
         next_tasks = save_workflow(
-            ctx, uow, instance, done.workflow, error=done.error, tasks=open_tasks, captured=done.captured
+            ctx, uow, instance, done.workflow, error=error, tasks=open_tasks, captured=done.captured
         )
-        error = done.error
         audit.record(
             uow,
             at=ctx.now(),

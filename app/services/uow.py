@@ -65,6 +65,9 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+        # The writing is over: let the next writer in while this one closes its session and
+        # builds its answer (a later statement would begin a new, reading transaction).
+        self._release()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()

@@ -121,3 +121,32 @@ def test_a_claim_made_while_a_completion_waits_for_the_lock_is_respected(ctx, vo
     thread.join(timeout=30)
     assert len(outcome) == 1 and isinstance(outcome[0], Forbidden), outcome
     assert instances.get_instance(ctx, SYSTEM, view["id"])["status"] == "running"
+
+
+def test_kept_task_rows_that_are_out_of_date_never_refuse_what_the_database_allows(ctx, voters):
+    """This process keeps ballot B's row as claimed by vera; vera releases it through another
+    route; vlad's completion, refused by the kept row, is decided by the database instead."""
+    vera, vlad = voters
+    view = instances.start_instance(ctx, SYSTEM, "two_ballots", {})
+    ballots = _ballots(view)
+    tasks.claim_task(ctx, vera, ballots["Task_BallotB"])
+    tasks.complete_task(ctx, vera, ballots["Task_BallotA"], {"vote_a": "a"})  # keeps B as claimed
+    kept = ctx.workflows.peek_task(ballots["Task_BallotB"])
+    assert kept is not None and kept.tasks[ballots["Task_BallotB"]].assignee_id == vera.user_id
+    tasks.unclaim_task(ctx, vera, ballots["Task_BallotB"])  # changes the row, not what is kept
+    done = tasks.complete_task(ctx, vlad, ballots["Task_BallotB"], {"vote_b": "b"})
+    assert done["status"] == "complete"
+    final = instances.get_instance(ctx, SYSTEM, view["id"])
+    assert (final["data"]["vote_a"], final["data"]["vote_b"]) == ("a", "b")
+
+
+def test_a_version_deployed_by_another_process_is_the_one_new_instances_start_on(ctx, other_process, voters):
+    first = instances.start_instance(ctx, SYSTEM, "two_ballots", {})
+    assert first["version"] == 1
+    changed = {
+        name: content + b"\n<!-- the second version -->\n"
+        for name, content in read_fixture("two_ballots.bpmn").items()
+    }
+    assert deployments.deploy(other_process, SYSTEM, changed).version == 2
+    second = instances.start_instance(ctx, SYSTEM, "two_ballots", {})
+    assert second["version"] == 2
