@@ -8,12 +8,12 @@ import threading
 import weakref
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-# Execution option asking SQLite to take its write lock when the transaction begins, so that
-# two read-modify-write transactions on one instance are serialised instead of overwriting.
-SQLITE_IMMEDIATE = "sqlite_begin_immediate"
+# Execution option of a writing unit of work's connection: no BEGIN when SQLAlchemy begins the
+# transaction, since the unit of work emits BEGIN IMMEDIATE itself once it holds the write lock.
+SQLITE_BEGIN_LATER = "sqlite_begin_later"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -29,9 +29,22 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE)
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    def _on_begin(connection: Connection) -> None:
+        if not connection.get_execution_options().get(SQLITE_BEGIN_LATER):
+            _driver_execute(connection, "BEGIN")
+
+
+def _driver_execute(connection: Connection, statement: str) -> None:
+    # Straight to the driver: SQLAlchemy's statement machinery costs several times more than a
+    # BEGIN itself, on every unit of work.
+    connection.connection.driver_connection.execute(statement)
+
+
+def begin_immediate(connection: Connection) -> None:
+    """Begin the transaction of a connection checked out with SQLITE_BEGIN_LATER, taking SQLite's
+    write lock at once: two read-modify-write transactions on one instance are serialised
+    instead of one overwriting the other."""
+    _driver_execute(connection, "BEGIN IMMEDIATE")
 
 
 class SQLiteWriteLock:

@@ -133,6 +133,15 @@ _NEWEST_VERSION = (
 )
 
 
+_NEWEST_VERSION_ID = (
+    select(_V.c.id).where(_V.c.model_id == bindparam("model_id")).order_by(_V.c.version.desc()).limit(1)
+)
+
+
+def newest_version_id(uow: UnitOfWork, model_id: str) -> int | None:
+    return uow.session.connection().execute(_NEWEST_VERSION_ID, {"model_id": model_id}).scalar()
+
+
 def latest_version(uow: UnitOfWork, model_id: str) -> VersionRef:
     row = uow.session.connection().execute(_NEWEST_VERSION, {"model_id": model_id}).first()
     if row is None:

@@ -86,7 +86,7 @@ _INSTANCE_STATE = (
     "error_message",
     "updated_at",
 )
-_INSERT_INSTANCE = insert(_INSTANCES).returning(_INSTANCES.c.id)
+_INSERT_INSTANCE = insert(_INSTANCES)
 _UPDATE_INSTANCE = (
     update(_INSTANCES)
     .where(_INSTANCES.c.id == bindparam("b_id"), _INSTANCES.c.row_version == bindparam("b_row_version"))
@@ -354,7 +354,7 @@ def _store_instance(uow: UnitOfWork, instance: ProcessInstance, state: dict[str,
             "created_at": instance.created_at,
             "row_version": 1,
         }
-        instance.id = connection.execute(_INSERT_INSTANCE, row).scalar_one()
+        instance.id = connection.execute(_INSERT_INSTANCE, row).inserted_primary_key[0]
         instance.row_version = 1
         make_transient_to_detached(instance)  # as if loaded: persistent once added, nothing pending
         uow.session.add(instance)
@@ -421,8 +421,9 @@ def _sync_tasks(
             row = replace(row, due_at=due_at)
         open_tasks.append(row)
     if new_rows:
-        # vars(), not asdict(): asdict deep-copies every value.
-        connection.execute(_INSERT_TASK, [vars(row) for row in new_rows])
+        # vars(), not asdict(), which deep-copies every value; one row is not an executemany.
+        rows = [vars(row) for row in new_rows]
+        connection.execute(_INSERT_TASK, rows[0] if len(rows) == 1 else rows)
     return open_tasks
 
 

@@ -14,7 +14,7 @@ from ..engine.errors import TaskNotReady
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
-from .deployments import VersionRef, form_of, latest_version, specs_by_id
+from .deployments import VersionRef, form_of, latest_version, newest_version_id, specs_by_id
 from .forms import validation_errors, with_defaults
 from .instance_store import (
     Captured,
@@ -98,6 +98,11 @@ def start_in(
     return store_start(ctx, uow, begin_start(ctx, uow, actor, latest_version(uow, model_id), data))
 
 
+def _newest_version(ctx: ServiceContext, uow: UnitOfWork, model_id: str) -> VersionRef:
+    version = ctx.newest_versions[model_id] = latest_version(uow, model_id)
+    return version
+
+
 def start_instance(
     ctx: ServiceContext, actor: Actor, model_id: str, data: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -109,13 +114,11 @@ def start_instance(
         # so that other requests' writes need not wait for this instance's engine steps. It
         # runs on the version this process last found newest; the writing transaction checks.
         with ctx.uow() as uow:
-            guess = ctx.newest_versions.get(model_id) or latest_version(uow, model_id)
+            guess = ctx.newest_versions.get(model_id) or _newest_version(ctx, uow, model_id)
             new = begin_start(ctx, uow, actor, guess, data)
     with ctx.uow(write=True) as uow:
-        version = latest_version(uow, model_id)
-        ctx.newest_versions[model_id] = version
-        if new is None or new.instance.version_id != version.id:
-            new = begin_start(ctx, uow, actor, version, data)
+        if new is None or new.instance.version_id != newest_version_id(uow, model_id):
+            new = begin_start(ctx, uow, actor, _newest_version(ctx, uow, model_id), data)
         started = store_start(ctx, uow, new)
         instance = started.instance
         audit.record(

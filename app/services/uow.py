@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..db.session import SQLITE_IMMEDIATE, SQLiteWriteLock, sqlite_write_lock
+from ..db.session import SQLITE_BEGIN_LATER, SQLiteWriteLock, begin_immediate, sqlite_write_lock
 
 T = TypeVar("T")
 
@@ -32,10 +32,13 @@ class UnitOfWork:
         self.session = self._session_factory()
         bind = self.session.get_bind()
         if self._write and bind.dialect.name == "sqlite":
+            # The connection comes from the pool before the lock is taken: other writers wait
+            # only for what has to be done under it.
+            connection = self.session.connection(execution_options={SQLITE_BEGIN_LATER: True})
             self._write_lock = sqlite_write_lock(bind)
             self._write_lock.acquire()
             try:
-                self.session.connection(execution_options={SQLITE_IMMEDIATE: True})
+                begin_immediate(connection)
             except BaseException:
                 self._release()
                 raise
