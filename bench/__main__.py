@@ -30,7 +30,7 @@ RESULTS_DIR = Path(__file__).with_name("results")
 RATIO_TARGET = 1 / 3
 P95_TARGET_MS = 50.0
 PAGE_P95_TARGET_MS = 100.0  # the web inbox page (server-rendered)
-DEFAULTS = {"instances": 300, "tasks": 100_000, "requests": 200}
+DEFAULTS = {"instances": 1500, "tasks": 100_000, "requests": 200}
 QUICK = {"instances": 50, "tasks": 20_000, "requests": 50}
 
 
@@ -38,9 +38,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--instances", type=int, help="instances per throughput run (default 300; quick 50)")
+    parser.add_argument("--instances", type=int, help="instances per throughput run (default 1500; quick 50)")
     parser.add_argument(
-        "--threads", type=int, default=4, help="client threads of the concurrent run (default 4)"
+        "--threads",
+        type=int,
+        default=8,
+        help="client threads of the concurrent run (default 8: enough requests in flight to keep "
+        "every server process busy, also while PostgreSQL answers)",
     )
     parser.add_argument(
         "--tasks", type=int, help="open human tasks seeded for the inbox (default 100000; quick 20000)"
