@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import threading
 import weakref
@@ -106,7 +107,14 @@ def sqlite_write_lock(engine: Engine) -> SQLiteWriteLock:
         return lock
 
 
+def _json_text(value: Any) -> str:
+    # JSON columns hold what the application gives them; a value JSON has no type for (a date in
+    # task data, say) is stored as its text rather than failing the transaction.
+    return json.dumps(value, default=str)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    kwargs.setdefault("json_serializer", _json_text)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)

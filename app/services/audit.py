@@ -41,7 +41,7 @@ def record(
             "instance_id": instance_id,
             "task_id": task_id,
             "element_id": element_id,
-            "details": json_safe(details or {}),
+            "details": details or {},  # the JSON column stores dates as text (make_engine)
         },
     )
 

@@ -98,7 +98,6 @@ _TASKS = HumanTask.__table__
 _TIMERS = WaitingTimer.__table__
 _SUBSCRIPTIONS = MessageSubscription.__table__
 _SELECT_TASKS = select(_TASKS).where(_TASKS.c.instance_id == bindparam("instance_id"))
-# Row by row (executemany): an IN list with a varying length is compiled anew for each length.
 _TASK_COLUMNS = tuple(column.key for column in _TASKS.columns)
 _TASKS_WITH_ROW_VERSION = (
     select(_TASKS, _INSTANCES.c.row_version)
@@ -108,6 +107,7 @@ _TASKS_WITH_ROW_VERSION = (
         == select(_TASKS.c.instance_id).where(_TASKS.c.id == bindparam("task_id")).scalar_subquery()
     )
 )
+# Row by row (executemany): an IN list with a varying length is compiled anew for each length.
 _DELETE_TASK = delete(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
 _INSERT_TASK = insert(_TASKS)
 _SET_TASK_DUE = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(due_at=bindparam("new_due"))

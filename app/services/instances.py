@@ -129,9 +129,8 @@ def start_instance(
             instance_id=instance.id,
             details={"model": model_id, "data": dict(data)},
         )
-        view = instance_view(uow, instance, started.tasks, version=started.version)
-        uow.commit()
-    return view
+        uow.commit()  # lets go of SQLite's write lock before the answer is built
+        return instance_view(uow, instance, started.tasks, version=started.version)
 
 
 def instance_view(

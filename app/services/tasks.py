@@ -345,16 +345,15 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) ->
                 "error": {"element_id": error.element_id, "message": error.message} if error else None,
             },
         )
-        mine = {actor.user_id: actor.username} if actor.user_id else {}
-        result = {
-            "instance_id": instance.id,
-            "status": instance.status,
-            "next_tasks": [
-                task_summary(t, mine) for t in sorted(next_tasks, key=inbox_order) if _may_work_on(actor, t)
-            ],
-        }
-        uow.commit()
-    return result
+        uow.commit()  # lets go of SQLite's write lock before the answer is built
+    mine = {actor.user_id: actor.username} if actor.user_id else {}
+    return {
+        "instance_id": instance.id,
+        "status": instance.status,
+        "next_tasks": [
+            task_summary(t, mine) for t in sorted(next_tasks, key=inbox_order) if _may_work_on(actor, t)
+        ],
+    }
 
 
 def _may_work_on(actor: Actor, task: HumanTask | TaskRow) -> bool:

@@ -264,3 +264,11 @@ def test_a_completed_task_gives_409_and_an_unknown_one_too(ctx, people):
     for missing in (task_id, "00000000-0000-0000-0000-000000000000"):
         with pytest.raises(Conflict):
             tasks.complete_task(ctx, people["rita"], missing, {"approved": True, "comment": "ok"})
+
+
+def test_the_audit_record_keeps_a_date_in_the_data_as_text(ctx, people):
+    moment = ctx.now()
+    view = instances.start_instance(ctx, SYSTEM, "two_ballots", {"opened_at": moment})
+    [started] = instances.history(ctx, SYSTEM, view["id"])
+    assert started["action"] == "instance.started"
+    assert started["details"]["data"] == {"opened_at": str(moment)}
