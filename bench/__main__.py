@@ -64,8 +64,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=3,
-        help="interleaved rounds of raw / API 1 client / API N clients over the instances (default 3)",
+        default=5,
+        help="interleaved rounds of raw / API 1 client / API N clients over the instances (default 5)",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     parser.add_argument(
