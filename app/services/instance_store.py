@@ -76,6 +76,14 @@ _INSTANCE_OF_TASK = select(_INSTANCES).where(
     == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery()
 )
 _LOCK_INSTANCE_OF_TASK = _INSTANCE_OF_TASK.with_for_update()
+_LOCK_ROW_VERSION_OF_TASK = (
+    select(_INSTANCES.c.id, _INSTANCES.c.row_version)
+    .where(
+        _INSTANCES.c.id
+        == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery()
+    )
+    .with_for_update()
+)
 # What saving a workflow changes in its instance row (the keys of save_workflow's `state`).
 _INSTANCE_STATE = (
     "status",
@@ -158,7 +166,7 @@ def kept_task_instance(
     ctx: ServiceContext, task_id: str
 ) -> tuple[ProcessInstance, dict[str, TaskRow]] | None:
     """As read_task_instance, from what this process kept when it stored the instance last (no
-    read at all); None when it kept nothing with this task. Possibly stale: see current_tasks."""
+    read at all); None when it kept nothing with this task. Possibly stale: see lock_current_tasks."""
     kept = ctx.workflows.peek_task(task_id)
     if kept is None:
         return None
@@ -167,13 +175,22 @@ def kept_task_instance(
     return instance, dict(kept.tasks)
 
 
-def current_tasks(uow: UnitOfWork, task_id: str) -> tuple[int, dict[str, TaskRow]] | None:
-    """The row version of a task's instance and the instance's open tasks, in one statement
-    (no instance row: its serialized state is the bulk of it); None when the task is gone.
+def lock_current_tasks(uow: UnitOfWork, task_id: str) -> tuple[int, dict[str, TaskRow]] | None:
+    """The row version of a task's instance, locked, and the instance's open tasks, without the
+    instance row (its serialized state is the bulk of it); None when the task is gone.
 
-    Under SQLite's write lock, this tells whether a step worked out on an earlier read still
-    applies: the instance row is unchanged when its row version is."""
-    rows = uow.session.connection().execute(_TASKS_WITH_ROW_VERSION, {"task_id": task_id}).all()
+    This tells whether a step worked out before the lock still applies: the instance row is
+    unchanged when its row version is. On SQLite, whose writing transaction holds the write lock
+    already, one statement; on PostgreSQL, the row lock, then the tasks as they are once it is
+    held (read in the same statement, they could be older than the lock)."""
+    connection = uow.session.connection()
+    if uow.is_postgresql:
+        locked = connection.execute(_LOCK_ROW_VERSION_OF_TASK, {"task_id": task_id}).first()
+        if locked is None:
+            return None
+        tasks = tasks_of(uow, locked.id)
+        return (locked.row_version, tasks) if task_id in tasks else None
+    rows = connection.execute(_TASKS_WITH_ROW_VERSION, {"task_id": task_id}).all()
     tasks = {row.id: TaskRow(**{name: row._mapping[name] for name in _TASK_COLUMNS}) for row in rows}
     return (rows[0].row_version, tasks) if task_id in tasks else None
 

@@ -109,13 +109,14 @@ def start_instance(
     if not isinstance(data, Mapping):
         raise InvalidInput("data must be a JSON object", [{"field": "data", "message": "expected an object"}])
     new: NewInstance | None = None
-    if ctx.write_lock_is_global:
-        # SQLite's write lock is the whole database's: run the new workflow before taking it,
-        # so that other requests' writes need not wait for this instance's engine steps. It
-        # runs on the version this process last found newest; the writing transaction checks.
+    guess = ctx.newest_versions.get(model_id)
+    if guess is not None or ctx.write_lock_is_global:
+        # The new workflow runs before the writing transaction, on the version this process
+        # last found newest, which that transaction checks. SQLite reads it first when it has
+        # no guess: its write lock is the whole database's, and other requests' writes need not
+        # wait for this instance's engine steps.
         with ctx.uow() as uow:
-            guess = ctx.newest_versions.get(model_id) or _newest_version(ctx, uow, model_id)
-            new = begin_start(ctx, uow, actor, guess, data)
+            new = begin_start(ctx, uow, actor, guess or _newest_version(ctx, uow, model_id), data)
     with ctx.uow(write=True) as uow:
         if new is None or new.instance.version_id != newest_version_id(uow, model_id):
             new = begin_start(ctx, uow, actor, _newest_version(ctx, uow, model_id), data)

@@ -21,10 +21,10 @@ from .instance_store import (
     Captured,
     TaskRow,
     capture,
-    current_tasks,
     engine_step,
     kept_task_instance,
     load_workflow,
+    lock_current_tasks,
     lock_row_of_instance,
     lock_task_instance,
     read_task_instance,
@@ -286,10 +286,12 @@ def _complete_in(
     return _Completion(instance, workflow, error, capture(ctx, instance, workflow, error))
 
 
-def _complete_ahead(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping) -> _Completion:
-    """The completion worked out before the write lock is taken, from what this process kept of
-    the instance when it has it, else from the database. Under the lock, the instance's row
-    version tells whether the result still holds."""
+def _complete_ahead(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping) -> _Completion | None:
+    """The completion worked out before the instance is locked, from what this process kept of
+    it: no read at all. Without that, SQLite works it out from the database, since its write
+    lock is the whole database's and other requests' writes need not wait for this instance's
+    engine steps; PostgreSQL, whose lock is the instance's row, does it all under that lock
+    (None). Under the lock, the instance's row version tells whether the result still holds."""
     with ctx.uow() as uow:
         kept = kept_task_instance(ctx, task_id)
         if kept is not None:
@@ -297,6 +299,8 @@ def _complete_ahead(ctx: ServiceContext, actor: Actor, task_id: str, data: Mappi
                 return _complete_in(ctx, uow, actor, *kept, task_id, data)
             except (Forbidden, InvalidInput, Conflict):
                 pass  # the kept task rows may be out of date: the database decides the answer
+        if not ctx.write_lock_is_global:
+            return None
         read = read_task_instance(uow, task_id)
         if read is None:
             raise Conflict(f"task {task_id} is already completed or no longer exists")
@@ -306,13 +310,11 @@ def _complete_ahead(ctx: ServiceContext, actor: Actor, task_id: str, data: Mappi
 def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise InvalidInput("data must be a JSON object", [{"field": "$", "message": "expected an object"}])
-    # SQLite's write lock is the whole database's: work the completion out before taking it, so
-    # that other requests' writes need not wait for this instance's engine steps.
-    ahead = _complete_ahead(ctx, actor, task_id, data) if ctx.write_lock_is_global else None
+    ahead = _complete_ahead(ctx, actor, task_id, data)
     with ctx.uow(write=True) as uow:
         done: _Completion | None = None
         if ahead is not None:
-            current = current_tasks(uow, task_id)
+            current = lock_current_tasks(uow, task_id)
             if current is None:
                 raise Conflict(f"task {task_id} is already completed or no longer exists")
             row_version, open_tasks = current
