@@ -93,14 +93,14 @@ class WorkflowCache:
 
     def __init__(self, size: int = 256) -> None:
         self._size = size
-        self._items: OrderedDict[int, tuple[int, Any, KeptInstance | None]] = OrderedDict()
+        self._items: OrderedDict[int, tuple[Any, KeptInstance]] = OrderedDict()
         self._instance_of_task: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def take(self, instance_id: int, row_version: int) -> Any | None:
         with self._lock:
             kept = self._pop(instance_id)
-        return kept[1] if kept is not None and kept[0] == row_version else None
+        return kept[0] if kept is not None and kept[1].row_version == row_version else None
 
     def peek_task(self, task_id: str) -> KeptInstance | None:
         """The kept instance with this open task, left in place (its workflow is taken by
@@ -108,29 +108,28 @@ class WorkflowCache:
         with self._lock:
             instance_id = self._instance_of_task.get(task_id)
             kept = self._items.get(instance_id) if instance_id is not None else None
-            return kept[2] if kept is not None else None
+            return kept[1] if kept is not None else None
 
     def keep(
         self,
         instance_id: int,
         row_version: int,
         workflow: Any,
-        row: Mapping[str, Any] | None = None,
-        tasks: Mapping[str, Any] | None = None,
+        row: Mapping[str, Any],
+        tasks: Mapping[str, Any],
     ) -> None:
-        instance = KeptInstance(row_version, row, tasks) if row is not None and tasks is not None else None
         with self._lock:
             self._pop(instance_id)
-            self._items[instance_id] = (row_version, workflow, instance)
-            for task_id in tasks or ():
+            self._items[instance_id] = (workflow, KeptInstance(row_version, row, tasks))
+            for task_id in tasks:
                 self._instance_of_task[task_id] = instance_id
             while len(self._items) > self._size:
                 self._pop(next(iter(self._items)))
 
-    def _pop(self, instance_id: int) -> tuple[int, Any, KeptInstance | None] | None:
+    def _pop(self, instance_id: int) -> tuple[Any, KeptInstance] | None:
         kept = self._items.pop(instance_id, None)
-        if kept is not None and kept[2] is not None:
-            for task_id in kept[2].tasks:
+        if kept is not None:
+            for task_id in kept[1].tasks:
                 self._instance_of_task.pop(task_id, None)
         return kept
 

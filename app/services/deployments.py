@@ -133,9 +133,7 @@ _NEWEST_VERSION = (
 )
 
 
-_NEWEST_VERSION_ID = (
-    select(_V.c.id).where(_V.c.model_id == bindparam("model_id")).order_by(_V.c.version.desc()).limit(1)
-)
+_NEWEST_VERSION_ID = _NEWEST_VERSION.with_only_columns(_V.c.id)
 
 
 def newest_version_id(uow: UnitOfWork, model_id: str) -> int | None:

@@ -6,14 +6,14 @@ transaction, so the inbox, the scheduler and message routing never deserialize i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from sqlalchemy import Connection, Select, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -71,17 +71,14 @@ class StepOutcome:
 _INSTANCES = ProcessInstance.__table__
 _INSTANCE_COLUMNS = tuple(column.key for column in _INSTANCES.columns)
 _LOCK_INSTANCE = select(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id")).with_for_update()
-_INSTANCE_OF_TASK = select(_INSTANCES).where(
-    _INSTANCES.c.id
-    == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery()
+_INSTANCE_ID_OF_TASK = (
+    select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery()
 )
+_INSTANCE_OF_TASK = select(_INSTANCES).where(_INSTANCES.c.id == _INSTANCE_ID_OF_TASK)
 _LOCK_INSTANCE_OF_TASK = _INSTANCE_OF_TASK.with_for_update()
 _LOCK_ROW_VERSION_OF_TASK = (
     select(_INSTANCES.c.id, _INSTANCES.c.row_version)
-    .where(
-        _INSTANCES.c.id
-        == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery()
-    )
+    .where(_INSTANCES.c.id == _INSTANCE_ID_OF_TASK)
     .with_for_update()
 )
 # What saving a workflow changes in its instance row (the keys of save_workflow's `state`).
@@ -110,10 +107,7 @@ _TASK_COLUMNS = tuple(column.key for column in _TASKS.columns)
 _TASKS_WITH_ROW_VERSION = (
     select(_TASKS, _INSTANCES.c.row_version)
     .join(_INSTANCES, _INSTANCES.c.id == _TASKS.c.instance_id)
-    .where(
-        _TASKS.c.instance_id
-        == select(_TASKS.c.instance_id).where(_TASKS.c.id == bindparam("task_id")).scalar_subquery()
-    )
+    .where(_TASKS.c.instance_id == _INSTANCE_ID_OF_TASK)
 )
 # Row by row (executemany): an IN list with a varying length is compiled anew for each length.
 _DELETE_TASK = delete(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
@@ -191,7 +185,7 @@ def lock_current_tasks(uow: UnitOfWork, task_id: str) -> tuple[int, dict[str, Ta
         tasks = tasks_of(uow, locked.id)
         return (locked.row_version, tasks) if task_id in tasks else None
     rows = connection.execute(_TASKS_WITH_ROW_VERSION, {"task_id": task_id}).all()
-    tasks = {row.id: TaskRow(**{name: row._mapping[name] for name in _TASK_COLUMNS}) for row in rows}
+    tasks = _task_rows(rows)
     return (rows[0].row_version, tasks) if task_id in tasks else None
 
 
@@ -391,8 +385,12 @@ def _store_instance(uow: UnitOfWork, instance: ProcessInstance, state: dict[str,
 
 def tasks_of(uow: UnitOfWork, instance_id: int) -> dict[str, TaskRow]:
     """The instance's open human tasks by id (read under the instance lock to be current)."""
-    rows = uow.session.connection().execute(_SELECT_TASKS, {"instance_id": instance_id})
-    return {row.id: TaskRow(**row._mapping) for row in rows}
+    return _task_rows(uow.session.connection().execute(_SELECT_TASKS, {"instance_id": instance_id}))
+
+
+def _task_rows(rows: Iterable[Row]) -> dict[str, TaskRow]:
+    """Task rows by id, from rows that hold at least the columns of `human_tasks`."""
+    return {row.id: TaskRow(**{name: row._mapping[name] for name in _TASK_COLUMNS}) for row in rows}
 
 
 def _sync_tasks(

@@ -40,7 +40,7 @@ def test_kept_after_the_commit_and_taken_by_the_next_step(ctx, voters):
     kept = ctx.workflows.take(view["id"], 1)
     assert kept is not None and not kept.is_completed()
     assert ctx.workflows.take(view["id"], 1) is None  # taken out once
-    ctx.workflows.keep(view["id"], 1, kept)
+    ctx.workflows.keep(view["id"], 1, kept, {}, {})
     assert ctx.workflows.take(view["id"], 2) is None  # another row version: not this object
 
 
