@@ -38,3 +38,14 @@ class Unauthorized(AppError):
 
 class Forbidden(AppError):
     code = "forbidden"
+
+
+class Unavailable(AppError):
+    """The server cannot take the request now, through no fault of its content (503); nothing
+    was changed, and the same request may be sent again after `retry_after` seconds."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -22,7 +22,14 @@ class Settings:
     admin_password: str | None = None
     timezone: str = "Asia/Almaty"
     token_max_age_seconds: int = 12 * 3600
+    # Diagram code: what one evaluation may use, and the sandbox workers each process keeps.
     script_cpu_seconds: float = 1.0
+    script_memory_mb: int = 256
+    script_wall_seconds: float = 5.0
+    script_workers: int = 2
+    # How long an evaluation waits for a busy pool before the request is refused (503); None:
+    # as long as one evaluation may run (script_wall_seconds).
+    script_queue_seconds: float | None = None
     max_upload_bytes: int = 5 * 1024 * 1024
     # Send the session cookie over HTTPS only (set when the server sits behind TLS).
     secure_cookies: bool = False
@@ -45,8 +52,23 @@ class Settings:
             values["timezone"] = env["APP_TIMEZONE"]
         if env.get("SESSION_COOKIE_SECURE"):
             values["secure_cookies"] = env["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
-        if env.get("SCRIPT_CPU_SECONDS"):
-            values["script_cpu_seconds"] = float(env["SCRIPT_CPU_SECONDS"])
+        for name, convert in (("cpu_seconds", float), ("memory_mb", int), ("wall_seconds", float),
+                              ("workers", int), ("queue_seconds", float)):  # fmt: skip
+            raw = env.get(f"SCRIPT_{name.upper()}")
+            if raw:
+                values[f"script_{name}"] = convert(raw)
         if env.get("SCHEDULER_FIRE_THREADS"):
             values["scheduler_fire_threads"] = int(env["SCHEDULER_FIRE_THREADS"])
-        return cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.script_cpu_seconds <= 0 or self.script_wall_seconds <= 0:
+            raise ValueError("SCRIPT_CPU_SECONDS and SCRIPT_WALL_SECONDS must be positive")
+        if self.script_memory_mb < 64:
+            raise ValueError("SCRIPT_MEMORY_MB must be at least 64 (the worker's interpreter needs it)")
+        if self.script_queue_seconds is not None and self.script_queue_seconds < 0:
+            raise ValueError("SCRIPT_QUEUE_SECONDS must not be negative")
+        if self.script_workers < 1:
+            raise ValueError("SCRIPT_WORKERS must be at least 1")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from app.settings import PROJECT_ROOT, Settings
 
 
@@ -26,3 +28,41 @@ def test_environment_overrides():
         "pw-123456",
         "UTC",
     )
+
+
+def test_script_limits_come_from_the_environment():
+    settings = Settings.from_env(
+        {
+            "SCRIPT_CPU_SECONDS": "2.5",
+            "SCRIPT_MEMORY_MB": "512",
+            "SCRIPT_WALL_SECONDS": "8",
+            "SCRIPT_WORKERS": "4",
+            "SCRIPT_QUEUE_SECONDS": "0.5",
+        }
+    )
+    assert (
+        settings.script_cpu_seconds,
+        settings.script_memory_mb,
+        settings.script_wall_seconds,
+        settings.script_workers,
+        settings.script_queue_seconds,
+    ) == (2.5, 512, 8.0, 4, 0.5)
+    defaults = Settings.from_env({})
+    assert (defaults.script_cpu_seconds, defaults.script_memory_mb) == (1.0, 256)
+    assert (defaults.script_wall_seconds, defaults.script_workers) == (5.0, 2)
+    assert defaults.script_queue_seconds is None
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"SCRIPT_CPU_SECONDS": "0"},
+        {"SCRIPT_WALL_SECONDS": "-1"},
+        {"SCRIPT_MEMORY_MB": "32"},
+        {"SCRIPT_WORKERS": "0"},
+        {"SCRIPT_QUEUE_SECONDS": "-0.1"},
+    ],
+)
+def test_script_limits_that_cannot_work_are_refused(env):
+    with pytest.raises(ValueError, match=next(iter(env))):
+        Settings.from_env(env)

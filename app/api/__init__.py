@@ -5,7 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from werkzeug.exceptions import HTTPException
 
-from ..errors import AppError, BadRequest, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from ..errors import (
+    AppError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -16,6 +25,7 @@ STATUS_BY_ERROR = {
     NotFound: 404,
     Conflict: 409,
     InvalidInput: 422,
+    Unavailable: 503,
 }
 
 
@@ -29,7 +39,11 @@ def error_response(code: str, message: str, status: int, details: list | None = 
 
 @bp.errorhandler(AppError)
 def _app_error(exc: AppError):
-    return error_response(exc.code, exc.message, STATUS_BY_ERROR.get(type(exc), 400), exc.details)
+    status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400)
+    response = error_response(exc.code, exc.message, status, exc.details)
+    if isinstance(exc, Unavailable):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @bp.errorhandler(HTTPException)

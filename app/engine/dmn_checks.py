@@ -21,7 +21,7 @@ from SpiffWorkflow.dmn.specs.model import DecisionTable, Input, InputEntry, Outp
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .errors import Problem
-from .sandbox import check_expression
+from .scripting import check_expression
 
 # Stands for the input value where a column's own expression cannot be used: without one the
 # engine reads the task data named by the column's label, and a broken one is reported once.

@@ -21,11 +21,19 @@ class Problem:
 class EngineError(Exception):
     """A workflow could not be advanced; names the element that failed."""
 
-    def __init__(self, message: str, element_id: str | None = None, task_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        element_id: str | None = None,
+        task_id: str | None = None,
+        limit: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.element_id = element_id
         self.task_id = task_id
+        # Which sandbox limit stopped diagram code ('cpu', 'memory', 'time'), if one did.
+        self.limit = limit
 
 
 class BundleInvalid(Exception):

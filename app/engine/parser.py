@@ -18,18 +18,14 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition,
-    DurationTimerEventDefinition,
-    TimeDateEventDefinition,
-    TimerEventDefinition,
-)
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from .dmn_checks import check_decisions
 from .errors import BundleInvalid, Problem
-from .sandbox import check_expression, check_script
+from .scripting import check_expression, check_script
+from .timer_checks import TimerEvaluator, check_timer_value
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -162,33 +158,12 @@ def _expressions(task_spec: Any) -> Iterator[tuple[str, str, str]]:
             yield "expression", name, properties[name]
 
 
-def _check_timer_literal(event_definition: TimerEventDefinition, source: str) -> str | None:
-    """A literal timer value can be checked now; a variable is checked when it is read."""
-    try:
-        value = eval(compile(source, "<timer>", "eval"), {"__builtins__": {}}, {})  # noqa: S307
-    except Exception:
-        return None
-    if not isinstance(value, str):
-        return None
-    try:
-        if isinstance(event_definition, TimeDateEventDefinition):
-            parsed = TimerEventDefinition.get_datetime(value)
-            if parsed.tzinfo is None:
-                return f"timer date {value!r} has no time zone offset"
-        elif isinstance(event_definition, DurationTimerEventDefinition):
-            TimerEventDefinition.parse_iso_duration(value)
-        elif isinstance(event_definition, CycleTimerEventDefinition):
-            TimerEventDefinition.parse_iso_recurring_interval(value)
-    except Exception as exc:
-        return f"invalid timer value {value!r}: {exc}"
-    return None
-
-
 def _check_task_spec(
     task_spec: Any,
     file: str | None,
     forms: Mapping[str, Any],
     known_groups: Collection[str] | None,
+    evaluate: TimerEvaluator | None = None,
 ) -> Iterator[tuple[str | None, str, str]]:
     """Yield (file, element_id, message) for everything wrong with one task spec."""
     element_id = getattr(task_spec, "bpmn_id", None)
@@ -199,7 +174,7 @@ def _check_task_spec(
         if error:
             yield file, element_id, f"{what}: {error}"
         elif what == "timer":
-            error = _check_timer_literal(task_spec.event_definition, source)
+            error = check_timer_value(task_spec.event_definition, source, evaluate)
             if error:
                 yield file, element_id, error
     properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
@@ -281,8 +256,10 @@ def parse_bundle(
     *,
     known_groups: Collection[str] | None = None,
     process_id: str | None = None,
+    evaluate: TimerEvaluator | None = None,
 ) -> ProcessBundle:
-    """Check and parse a set of files; raise BundleInvalid listing every problem."""
+    """Check and parse a set of files; raise BundleInvalid listing every problem. `evaluate`
+    runs timer expressions that need no instance data (in a sandbox worker), to check them."""
     problems: list[Problem] = []
     if not files:
         raise BundleInvalid([Problem(None, None, None, "no files were given")])
@@ -344,7 +321,8 @@ def parse_bundle(
     for process_spec in _all_specs(spec, subprocess_specs):
         file = process_spec.file
         for task_spec in process_spec.task_specs.values():
-            for where, element_id, message in _check_task_spec(task_spec, file, forms, known_groups):
+            checks = _check_task_spec(task_spec, file, forms, known_groups, evaluate)
+            for where, element_id, message in checks:
                 problems.append(Problem(where, _line_of(roots, where, element_id), element_id, message))
             if getattr(task_spec, "lane", None):
                 lanes.add(task_spec.lane)

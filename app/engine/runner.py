@@ -28,6 +28,8 @@ from SpiffWorkflow.util.task import TaskState
 from .clock import current_clock
 from .errors import EngineError, MessageNotAwaited, TaskNotReady
 from .features import spec_features
+from .script_errors import SandboxUnavailable, ScriptError
+from .scripting import sandbox_unavailable_in
 from .serializer import LoadedSpecs
 from .views import HumanTaskView, MessageWaitView, TimerView, WorkflowSnapshot
 
@@ -44,7 +46,19 @@ def _engine_error(exc: Exception) -> EngineError:
     notes = getattr(exc, "__notes__", None)
     if notes:
         message = f"{message} ({'; '.join(notes)})"
-    return EngineError(message, element_id=element_id, task_id=str(task.id) if task is not None else None)
+    limit = next((e.limit for e in _causes(exc) if isinstance(e, ScriptError) and e.limit), None)
+    return EngineError(
+        message, element_id=element_id, task_id=str(task.id) if task is not None else None, limit=limit
+    )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
 
 
 def _guarded(step: Callable[[], T]) -> T:
@@ -52,7 +66,10 @@ def _guarded(step: Callable[[], T]) -> T:
         return step()
     except EngineError:
         raise
-    except (SpiffWorkflowException, Exception) as exc:  # scripts can raise anything
+    except Exception as exc:  # diagram code can fail in any way; the worker reports it as one
+        unavailable = sandbox_unavailable_in(exc)
+        if unavailable is not None:
+            raise unavailable from None  # not the diagram's fault: nothing is recorded
         raise _engine_error(exc) from exc
 
 
@@ -297,6 +314,8 @@ def _assignee(workflow: BpmnWorkflow, task, expression: str | None) -> str | Non
         return None
     try:
         value = workflow.script_engine.evaluate(task, expression)
+    except SandboxUnavailable:
+        raise
     except Exception:  # no assignee: the task stays with its lane's group
         return None
     return value if isinstance(value, str) and value else None
@@ -308,6 +327,8 @@ def _due_at(workflow: BpmnWorkflow, task, expression: str | None) -> datetime | 
     try:
         value = workflow.script_engine.evaluate(task, expression)
         return _aware(datetime.fromisoformat(value)) if isinstance(value, str) and value else None
+    except SandboxUnavailable:
+        raise
     except Exception:  # a bad or missing due date must not block the task itself
         return None
 

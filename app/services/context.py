@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..engine.calendar import WorkingCalendar
 from ..engine.clock import Clock, SystemClock
+from ..engine.sandbox_pool import Limits, WorkerPool, shared_pool
 from ..settings import Settings
 from .uow import UnitOfWork
 
@@ -134,6 +135,16 @@ class WorkflowCache:
         return kept
 
 
+def script_limits(settings: Settings) -> Limits:
+    return Limits(
+        cpu_seconds=settings.script_cpu_seconds,
+        memory_mb=settings.script_memory_mb,
+        wall_seconds=settings.script_wall_seconds,
+        workers=settings.script_workers,
+        queue_seconds=settings.script_queue_seconds,
+    )
+
+
 @dataclass
 class ServiceContext:
     session_factory: sessionmaker[Session]
@@ -157,6 +168,11 @@ class ServiceContext:
         cases then do their engine work before they take the lock where they safely can."""
         bind = self.session_factory.kw["bind"]
         return bind.dialect.name == "sqlite"
+
+    @property
+    def sandbox(self) -> WorkerPool:
+        """The sandbox workers that evaluate diagram code for this process."""
+        return shared_pool(script_limits(self.settings))
 
     def uow(self, *, write: bool = False) -> UnitOfWork:
         return UnitOfWork(self.session_factory, write=write)

@@ -14,7 +14,9 @@ from sqlalchemy import bindparam, select
 from ..db.models import ProcessFile, ProcessModel, ProcessVersion
 from ..engine.errors import BundleInvalid
 from ..engine.parser import called_processes, parse_bundle, referenced_forms
+from ..engine.scripting import SandboxEnvironment
 from ..engine.serializer import LoadedSpecs, dump_specs, load_specs
+from ..engine.timer_checks import TimerEvaluator
 from ..errors import Forbidden, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
@@ -48,14 +50,17 @@ def deploy(
 ) -> DeployResult:
     if not actor.is_analyst:
         raise Forbidden("only analysts may deploy process models")
+    # The checks run diagram code in sandbox workers: before the write lock, not under it.
+    with ctx.uow() as uow:
+        known_groups = group_names(uow)
+    try:
+        bundle = parse_bundle(
+            files, known_groups=known_groups, process_id=process_id, evaluate=_timer_evaluator(ctx)
+        )
+    except BundleInvalid as exc:
+        raise InvalidInput("the process model was not deployed", [p.as_dict() for p in exc.problems]) from exc
+    digest = content_hash(bundle.files)
     with ctx.uow(write=True) as uow:
-        try:
-            bundle = parse_bundle(files, known_groups=group_names(uow), process_id=process_id)
-        except BundleInvalid as exc:
-            raise InvalidInput(
-                "the process model was not deployed", [p.as_dict() for p in exc.problems]
-            ) from exc
-        digest = content_hash(bundle.files)
         model = uow.session.get(ProcessModel, bundle.process_id, with_for_update=True)
         if model is not None and model.latest_version:
             latest = _version_row(uow, model.id, model.latest_version)
@@ -99,6 +104,11 @@ def deploy(
         result = DeployResult(model.id, version.version, created=True)
         uow.commit()
     return result
+
+
+def _timer_evaluator(ctx: ServiceContext) -> TimerEvaluator:
+    environment = SandboxEnvironment(ctx.sandbox)
+    return lambda source: environment.evaluate(source, {})
 
 
 def _version_row(uow: UnitOfWork, model_id: str, version: int | None = None) -> ProcessVersion:

@@ -24,7 +24,7 @@ from ..engine import runner
 from ..engine.errors import EngineError
 from ..engine.features import SpecFeatures, spec_features
 from ..engine.functions import diagram_functions
-from ..engine.sandbox import make_script_engine
+from ..engine.scripting import make_script_engine
 from ..engine.serializer import dump_state, load_state
 from ..engine.views import TimerView, WorkflowSnapshot
 from ..errors import NotFound
@@ -131,7 +131,7 @@ def script_engine(ctx: ServiceContext, uow: UnitOfWork):
     functions = diagram_functions(
         ctx.clock, ctx.calendar, lambda name: group_members(uow, name), tz=ctx.settings.timezone
     )
-    return make_script_engine(functions, cpu_seconds=ctx.settings.script_cpu_seconds)
+    return make_script_engine(ctx.sandbox, functions)
 
 
 def lock_instance(uow: UnitOfWork, instance_id: int) -> ProcessInstance:

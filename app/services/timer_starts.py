@@ -47,14 +47,26 @@ def sync(ctx: ServiceContext) -> int:
     ones; the number of schedules added."""
     with _lock:
         checked = _without_starts.setdefault(ctx.session_factory, set())
+    found: dict[int, tuple[str, list[runner.StartTimer]]] = {}
     with ctx.uow() as uow:
-        latest = {v.id for v in _latest_versions(uow.session)}
+        versions = _latest_versions(uow.session)
+        latest = {v.id for v in versions}
         known = set(uow.session.scalars(select(ScheduledStart.version_id).distinct()))
         active = set(
             uow.session.scalars(select(ScheduledStart.version_id).where(ScheduledStart.due_at.is_not(None)))
         )
-    if not (latest - known - checked) and not (active - latest):
-        return 0
+        if not (latest - known - checked) and not (active - latest):
+            return 0
+        # Timer expressions run in sandbox workers: worked out before the write lock is taken.
+        for version in versions:
+            if version.id in known or version.id in checked:
+                continue
+            try:
+                engine = script_engine(ctx, uow)
+                starts = runner.start_timers(specs_of(ctx, version), engine, version.deployed_at)
+            except EngineError:
+                starts = []  # an expression that needs instance data: no calendar start
+            found[version.id] = (version.model_id, starts)
     added = 0
     with ctx.uow(write=True) as uow:
         uow.session.execute(
@@ -62,22 +74,14 @@ def sync(ctx: ServiceContext) -> int:
             .where(ScheduledStart.due_at.is_not(None), ScheduledStart.version_id.not_in(latest))
             .values(due_at=None)
         )
-        for version in _latest_versions(uow.session):
-            if version.id in known or version.id in checked:
-                continue
-            try:
-                found = runner.start_timers(
-                    specs_of(ctx, version), script_engine(ctx, uow), version.deployed_at
-                )
-            except EngineError:
-                found = []  # an expression that needs instance data: no calendar start
-            if not found:
-                checked.add(version.id)
-            for start in found:
+        for version_id, (model_id, starts) in found.items():
+            if not starts:
+                checked.add(version_id)
+            for start in starts:
                 uow.add(
                     ScheduledStart(
-                        model_id=version.model_id,
-                        version_id=version.id,
+                        model_id=model_id,
+                        version_id=version_id,
                         element_id=start.element_id,
                         due_at=start.due_at,
                         cycles_left=start.cycles,

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, make_url, or_, select
+from sqlalchemy import func, make_url, or_, select
 
 from ..db.models import ProcessInstance, WaitingTimer
 from ..engine import runner
@@ -34,9 +33,10 @@ from ..engine.views import TimerView
 from ..errors import Conflict, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
-from .instance_store import adopt_instance, load_workflow, lock_row_of_instance, save_workflow
+from .instance_store import load_workflow, lock_row_of_instance, save_workflow
+from .timer_firing import Claim, fire_claimed, record_fired
 from .uow import UnitOfWork
-from .users import SYSTEM, Actor
+from .users import Actor
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +48,6 @@ DEFAULT_BATCH = 100
 DEFAULT_FIRE_THREADS_POSTGRESQL = 4
 # SpiffWorkflow fires a timer only when due < now: "fire now" moves it just before now.
 _EPSILON = timedelta(microseconds=1)
-
-
-@dataclass(frozen=True)
-class Claim:
-    id: int
-    instance_id: int
-    task_id: str
-    element_id: str
-    due_at: datetime
 
 
 # --- claiming and firing (the scheduler's use cases) ------------------------------------------
@@ -101,118 +92,6 @@ def claim_due(
         claims = [Claim(r.id, r.instance_id, r.task_id, r.element_id, r.due_at) for r in rows]
         uow.commit()
     return claims
-
-
-def _record_fired(
-    ctx: ServiceContext,
-    uow: UnitOfWork,
-    instance_id: int,
-    fired: Iterable[TimerView],
-    *,
-    actor: str,
-    details: dict[str, Any],
-) -> None:
-    fired_at = ctx.now()
-    for timer in fired:
-        audit.record(
-            uow,
-            at=fired_at,
-            actor=actor,
-            action="timer.fired",
-            instance_id=instance_id,
-            task_id=timer.task_id,
-            element_id=timer.element_id,
-            details={"due_at": timer.due_at.isoformat(), "fired_at": fired_at.isoformat(), **details},
-        )
-
-
-def _fire_locked(
-    ctx: ServiceContext, uow: UnitOfWork, instance: ProcessInstance, claimed: TimerView
-) -> tuple[list[TimerView], EngineError | None]:
-    """Fire what is due in a locked instance and save it; the timers that fired."""
-    workflow = load_workflow(ctx, uow, instance)
-    stored = runner.waiting_timers(workflow)  # what its timer rows hold: saved together
-    try:
-        fired = runner.fire_timers(workflow)
-    except EngineError as exc:
-        save_workflow(ctx, uow, instance, workflow, error=exc, timers=stored)
-        return [claimed], exc
-    save_workflow(ctx, uow, instance, workflow, timers=stored)
-    return fired, None
-
-
-class _Locked(NamedTuple):
-    instance: ProcessInstance
-    claimed_by: str | None
-    timer: TimerView
-
-
-_INSTANCES = ProcessInstance.__table__
-_TIMERS = WaitingTimer.__table__
-# Built once: its compiled form is then reused from SQLAlchemy's statement cache. Core, not an
-# ORM query: the instance row is handed to the session by adopt_instance, at a fraction of the
-# cost of the ORM's loading.
-_LOCK_CLAIMED = (
-    select(
-        _INSTANCES,
-        _TIMERS.c.claimed_by.label("timer_claimed_by"),
-        _TIMERS.c.task_id.label("timer_task_id"),
-        _TIMERS.c.element_id.label("timer_element_id"),
-        _TIMERS.c.due_at.label("timer_due_at"),
-    )
-    .join(_TIMERS, _TIMERS.c.instance_id == _INSTANCES.c.id)
-    .where(_INSTANCES.c.id == bindparam("instance_id"), _TIMERS.c.id == bindparam("timer_id"))
-    .with_for_update(of=[_INSTANCES, _TIMERS])
-)
-
-
-def _lock_claimed(uow: UnitOfWork, claim: Claim) -> _Locked | None:
-    """The claim's instance and timer row, both locked and read as they are once locked, in one
-    statement; None when either is gone.
-
-    The instance is locked first (FOR UPDATE OF lists it first, and PostgreSQL locks in that
-    order), as every other writer of an instance does: no deadlock. Locking the timer row too is
-    what makes the re-check sound in one statement: a row another transaction deleted (fired)
-    while this one waited is then skipped, and a changed one is re-read, instead of being
-    returned as the statement's snapshot saw it. SQLite has no FOR UPDATE: its write lock is
-    already held by the writing unit of work."""
-    params = {"instance_id": claim.instance_id, "timer_id": claim.id}
-    found = uow.session.connection().execute(_LOCK_CLAIMED, params).first()
-    if found is None:
-        return None
-    row = found._mapping
-    timer = TimerView(row["timer_task_id"], row["timer_element_id"], row["timer_due_at"])
-    return _Locked(adopt_instance(uow, row), row["timer_claimed_by"], timer)
-
-
-def fire_claimed(
-    ctx: ServiceContext, owner: str, claim: Claim, turn: Callable[[], None] = lambda: None
-) -> int:
-    """Fire one claimed timer in its own transaction; the number of timers that fired. `turn`
-    returns when the firing may write its outcome (concurrent firings keep due order)."""
-    with ctx.uow(write=True) as uow:
-        locked = _lock_claimed(uow, claim)
-        # Whoever fired it first deleted or replaced the row; a lease that ran out lets another
-        # scheduler claim it again.
-        if locked is None or locked.claimed_by != owner:
-            return 0
-        instance = locked.instance
-        if instance.status != "running":
-            uow.session.execute(delete(WaitingTimer).where(WaitingTimer.id == claim.id))
-            uow.commit()
-            return 0
-        fired, error = _fire_locked(ctx, uow, instance, locked.timer)
-        if not fired:
-            # The engine did not see it due (its clock behind the one that claimed it): keep the
-            # claim, so that it is tried again when the lease expires rather than at once in a loop.
-            return 0
-        details: dict[str, Any] = {"scheduler": owner}
-        if error is not None:
-            details["error"] = error.message
-        turn()  # the audit records and the commit, in due order among concurrent firings
-        _record_fired(ctx, uow, instance.id, fired, actor=SYSTEM.username, details=details)
-        uow.commit()
-    return len(fired)
 
 
 def fire_threads(ctx: ServiceContext, requested: int | None = None) -> int:
@@ -466,7 +345,7 @@ def fire_timer_now(ctx: ServiceContext, actor: Actor, timer_id: int) -> dict[str
         details: dict[str, Any] = {"manual": True}
         if error is not None:
             details["error"] = error.message
-        _record_fired(ctx, uow, instance.id, fired, actor=actor.username, details=details)
+        record_fired(ctx, uow, instance.id, fired, actor=actor.username, details=details)
         result = {
             "instance_id": instance.id,
             "status": instance.status,

@@ -6,10 +6,21 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from ..errors import AppError, BadRequest, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from ..errors import (
+    AppError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
 from . import bp
 
-STATUS_BY_ERROR = {BadRequest: 400, Forbidden: 403, NotFound: 404, Conflict: 409, InvalidInput: 422}
+STATUS_BY_ERROR = {
+    BadRequest: 400, Forbidden: 403, NotFound: 404, Conflict: 409, InvalidInput: 422, Unavailable: 503,
+}  # fmt: skip
 
 
 def _titles() -> dict[int, str]:
@@ -22,6 +33,7 @@ def _titles() -> dict[int, str]:
         413: _("The file is too large."),
         422: _("The data is not valid."),
         500: _("Something went wrong on the server."),
+        503: _("The server is busy. Nothing was changed: try again in a few seconds."),
     }
 
 
@@ -34,7 +46,11 @@ def error_page(status: int, detail: str = ""):
 def _app_error(exc: AppError):
     if isinstance(exc, Unauthorized):
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
-    return error_page(STATUS_BY_ERROR.get(type(exc), 400))
+    status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400)
+    page = error_page(status)
+    if isinstance(exc, Unavailable):
+        return page[0], status, {"Retry-After": str(exc.retry_after)}
+    return page
 
 
 @bp.errorhandler(HTTPException)

@@ -16,7 +16,8 @@ from app.db.models import AuditRecord, ProcessFile, ProcessModel, ProcessVersion
 from app.engine import runner
 from app.engine.errors import BundleInvalid, Problem
 from app.engine.parser import parse_bundle
-from app.engine.sandbox import make_script_engine
+from app.engine.sandbox_pool import Limits, shared_pool
+from app.engine.scripting import make_script_engine
 from app.engine.serializer import dump_specs, load_specs
 from tests.api.conftest import Api, expect_error
 from tests.conftest import FIXTURES, make_user
@@ -63,7 +64,7 @@ def decide(files: dict[str, bytes], data: dict[str, Any]) -> dict[str, Any]:
     """Deploy-parse the files, then run an instance the way the server does (stored specs, sandbox)."""
     bundle_ = parse_bundle(files)
     specs = load_specs(dump_specs(bundle_.spec, bundle_.subprocess_specs))
-    workflow = runner.create(specs, data, make_script_engine())
+    workflow = runner.create(specs, data, make_script_engine(shared_pool(Limits())))
     runner.advance(workflow)
     assert workflow.is_completed()
     return runner.current_data(workflow)

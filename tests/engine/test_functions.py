@@ -11,7 +11,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from app.engine.calendar import WorkingCalendar
 from app.engine.clock import ManualClock
 from app.engine.functions import diagram_functions
-from app.engine.sandbox import make_script_engine
+from app.engine.sandbox_pool import Limits, shared_pool
+from app.engine.scripting import make_script_engine
 
 GROUPS = {"council": ["zhanna", "aidos", "bolat"]}
 # 09:00 UTC on Thursday 20 March 2025 is 14:00 in Almaty (UTC+5).
@@ -72,7 +73,7 @@ def test_bad_arguments(fns: dict[str, Callable[..., Any]]) -> None:
 
 
 def test_results_are_json_and_callable_from_sandbox(fns: dict[str, Callable[..., Any]]) -> None:
-    engine = make_script_engine(fns)
+    engine = make_script_engine(shared_pool(Limits()), fns)
     context: dict[str, Any] = {"received": "2025-03-19"}
     script = (
         "due = deadline_after_working_days(received, 15)\n"

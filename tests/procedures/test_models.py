@@ -170,7 +170,7 @@ def test_every_form_is_used() -> None:
 
 @pytest.mark.parametrize("name", PROCESSES)
 def test_diagram_code_compiles_in_the_sandbox(name: str) -> None:
-    from app.engine import sandbox
+    from app.engine import scripting as sandbox
 
     doc = tree(name)
     scripts = doc.xpath(
@@ -199,7 +199,7 @@ def test_the_servers_deploy_check_accepts_the_bundle(name: str) -> None:
 
 
 def test_due_dates_of_tasks_are_expressions_the_sandbox_accepts() -> None:
-    from app.engine import sandbox
+    from app.engine import scripting as sandbox
 
     for name in PROCESSES:
         for task in user_tasks(name):

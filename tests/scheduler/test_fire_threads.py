@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from app.db.models import AuditRecord, ProcessInstance, WaitingTimer
 from app.scheduler import TimerScheduler
-from app.services import deployments, instances, timers
+from app.services import deployments, instances, timer_firing, timers
 from app.services.context import ServiceContext
 from app.services.users import SYSTEM
 from app.settings import Settings
@@ -147,14 +147,14 @@ def test_two_schedulers_with_threads_each_fire_every_timer_once(ctx, clock, para
 def test_a_failing_instance_does_not_stop_the_other_threads(ctx, clock, admin, monkeypatch, caplog):
     ids = _start(ctx, "timer_intermediate", 12)
     broken = ids[5]
-    fire_locked = timers._fire_locked
+    work_out = timer_firing._work_out
 
     def failing(ctx, uow, instance, claimed):
         if instance.id == broken:
             raise RuntimeError("broken instance")
-        return fire_locked(ctx, uow, instance, claimed)
+        return work_out(ctx, uow, instance, claimed)
 
-    monkeypatch.setattr(timers, "_fire_locked", failing)
+    monkeypatch.setattr(timer_firing, "_work_out", failing)
     clock.set(START + 2 * HOUR)
     with caplog.at_level(logging.ERROR, logger=timers.__name__):
         assert timers.run_due(ctx, "s1", batch_size=4, threads=3) == 11

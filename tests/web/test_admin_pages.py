@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import Any
 
@@ -58,3 +59,18 @@ def test_an_administrator_adds_and_removes_a_working_day(browser: Any, seeded: d
     assert browser.post("/calendar/2027-02-09/remove").status_code == 302
     assert "decree" not in browser.get("/calendar").get_data(as_text=True)
     assert calendar().is_working_day(date(2027, 2, 9))
+
+
+def test_an_administrator_sees_the_sandbox_limits_and_layers(browser: Any, seeded: dict) -> None:
+    browser.login("admin")
+    assert 'href="/sandbox"' in browser.get("/inbox").get_data(as_text=True)
+    page = browser.get("/sandbox")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for setting in ("SCRIPT_CPU_SECONDS", "SCRIPT_MEMORY_MB", "SCRIPT_WALL_SECONDS", "SCRIPT_WORKERS"):
+        assert f"<code>{setting}</code>" in html
+    assert html.count('class="badge ok"') == (4 if os.geteuid() == 0 else 3)
+    assert "Landlock" in html and "(ABI " in html
+    browser.login("alice")
+    assert 'href="/sandbox"' not in browser.get("/inbox").get_data(as_text=True)
+    assert browser.get("/sandbox").status_code == 403

@@ -196,3 +196,16 @@ def test_council_poll_ballot(page: Any, live: LiveServer) -> None:
     page.click(f"form[action$='/tasks/{ballot}'] button[type=submit]")
     page.wait_for_url(re.compile(r"^https?://[^/]+/inbox$"))
     assert page.is_visible(".flash-success")
+
+
+def test_the_sandbox_page_in_kazakh(page: Any, live: LiveServer) -> None:
+    sign_in(page, live, "admin")
+    page.click("a[href='/sandbox']")
+    page.wait_for_url(re.compile(r"^https?://[^/]+/sandbox"))
+    if page.evaluate("document.documentElement.lang") != "kk":  # an earlier test chose another
+        switch_language(page, "kk")
+    assert page.inner_text("h1") == "Диаграмма коды"
+    assert page.locator("#sandbox-limits tbody tr").count() == 5
+    assert page.locator("#sandbox-layers .badge.ok").count() >= 3
+    assert "Landlock" in page.inner_text("#sandbox-layers")
+    shot(page, "20-sandbox-kk")

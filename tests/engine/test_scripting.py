@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import copy
-import os
-import sys
+import re
 import time
 from typing import Any
 from xml.sax.saxutils import escape
@@ -13,17 +12,23 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from app.engine import sandbox
-from app.engine.sandbox import (
+from app.engine.sandbox_pool import Limits, shared_pool
+from app.engine.script_errors import (
+    ScriptError,
+    ScriptLimitExceeded,
+    ScriptRaised,
+    ScriptRejected,
+    ScriptValueError,
+)
+from app.engine.scripting import (
     SandboxEnvironment,
     SandboxScriptEngine,
-    ScriptError,
-    ScriptRejected,
-    ScriptTimeout,
+    ScriptNameError,
     check_expression,
     check_script,
     make_script_engine,
 )
+from app.sandbox import policy
 
 PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -59,7 +64,8 @@ ESCAPES = [
     "x = str.format('{0.__class__}', x)",
     "x = [c for c in ().__class__.__mro__]",
     "print(x)",
-    "try:\n    x = 1\nexcept Exception:\n    pass",
+    "class C:\n    pass",
+    "with x:\n    pass",
 ]
 
 
@@ -70,7 +76,7 @@ def _data() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def engine() -> SandboxScriptEngine:
     # One engine for the whole module: a failure must leave it usable for the next test.
-    return make_script_engine({"double": lambda v: 2 * v}, cpu_seconds=1.0)
+    return make_script_engine(shared_pool(Limits()), {"double": lambda v: 2 * v})
 
 
 @pytest.fixture
@@ -99,7 +105,7 @@ def end_data(wf: BpmnWorkflow) -> tuple[str, dict[str, Any]]:
 def test_escape_fails_directly_without_effect(env: SandboxEnvironment, script: str) -> None:
     context = _data()
     before = copy.deepcopy(context)
-    with pytest.raises((ScriptError, NameError, NotImplementedError)):
+    with pytest.raises(ScriptError):
         env.execute(script, context)
     assert context == before
 
@@ -116,7 +122,7 @@ def test_escape_fails_directly_without_effect(env: SandboxEnvironment, script: s
     ],
 )
 def test_escape_in_expression_fails(env: SandboxEnvironment, expression: str) -> None:
-    with pytest.raises((ScriptError, NameError)):
+    with pytest.raises(ScriptError):
         env.evaluate(expression, _data())
 
 
@@ -126,7 +132,7 @@ def test_escape_fails_inside_workflow(engine: SandboxScriptEngine, script: str) 
         run_workflow(engine, script)
     assert info.value.task.task_spec.bpmn_id == "script"
     assert info.value.task.state == TaskState.ERROR
-    assert info.value.error_type in ("ScriptRejected", "NameError", "NotImplementedError")
+    assert info.value.error_type in ("ScriptRejected", "ScriptNameError", "ScriptRaised")
     # The same engine still runs the next workflow.
     assert end_data(run_workflow(engine, "x = double(x)", "x == 6")) == ("end_yes", {**_data(), "x": 6})
 
@@ -139,29 +145,143 @@ def test_rejection_explains_why(env: SandboxEnvironment) -> None:
     assert not issubclass(ScriptRejected, SyntaxError)
 
 
-def test_infinite_loop_times_out(env: SandboxEnvironment) -> None:
+def test_infinite_loop_is_stopped_by_the_cpu_limit(env: SandboxEnvironment) -> None:
     context = _data()
     started = time.monotonic()
-    with pytest.raises(ScriptTimeout):
+    with pytest.raises(ScriptLimitExceeded) as info:
         env.execute("while True: pass", context)
-    assert time.monotonic() - started < 2.0
+    assert info.value.limit == "cpu"
+    assert time.monotonic() - started < 3.5
+    assert context == _data()
+    assert env.evaluate("x + 1", context) == 4  # a new worker serves the next evaluation
+
+
+def test_limits_hold_where_the_interpreter_cannot_interrupt(env: SandboxEnvironment) -> None:
+    # One C-level call: the old in-process trace never interrupted it; the kernel does.
+    with pytest.raises(ScriptLimitExceeded) as info:
+        env.evaluate("pow(3, 10 ** 200000, 10 ** 200000 + 1)", {})
+    assert info.value.limit == "cpu"
+    # A generator finalised in the middle of a loop: the old trace function was dropped by it.
+    script = (
+        "def gen():\n    try:\n        yield 1\n    finally:\n        x = 1\n"
+        "while True:\n    for v in gen():\n        break"
+    )
+    with pytest.raises(ScriptLimitExceeded):
+        env.execute(script, {})
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "x = '%*s' % (200000000, 'a')",
+        "x = f'{1:>200000000}'",
+        "x = 'a'.ljust(300000000)",
+        "x = '-'.join(['abcdefgh'] * 40000000)",
+        "x = [1] * 100000\nwhile True:\n    x = x + x",
+    ],
+)
+def test_memory_is_bounded_by_the_address_space_limit(script: str) -> None:
+    env = SandboxEnvironment(shared_pool(Limits(memory_mb=128)))
+    with pytest.raises((ScriptLimitExceeded, ScriptRaised)) as info:
+        env.execute(script, {})
+    if isinstance(info.value, ScriptLimitExceeded):
+        assert info.value.limit == "memory"
+    else:  # refused by the first layer's size checks before it began
+        assert "too large" in str(info.value)
+    assert env.evaluate("1 + 1", {}) == 2
+
+
+def test_wall_clock_deadline_stops_code_waiting_on_the_server() -> None:
+    calls: list[float] = []
+
+    def slow(seconds: float) -> int:
+        calls.append(seconds)
+        time.sleep(seconds)
+        return 1
+
+    env = SandboxEnvironment(shared_pool(Limits(wall_seconds=0.5)), {"slow": slow})
+    started = time.monotonic()
+    with pytest.raises(ScriptLimitExceeded) as info:
+        env.execute("x = 0\nwhile True:\n    x += slow(0.2)", {})
+    assert info.value.limit == "time"
+    assert time.monotonic() - started < 1.5
+    assert len(calls) >= 2
+
+
+@pytest.mark.parametrize(
+    ("script", "name"),
+    [
+        ("raise SystemExit(3)", "SystemExit"),
+        ("raise KeyboardInterrupt()", "KeyboardInterrupt"),
+        ("raise GeneratorExit()", "GeneratorExit"),
+        ("x = 1 / 0", "ZeroDivisionError"),
+    ],
+)
+def test_every_base_exception_is_an_error_of_the_script(
+    env: SandboxEnvironment, script: str, name: str
+) -> None:
+    context = _data()
+    with pytest.raises(ScriptRaised, match=name) as info:
+        env.execute(script, context)
+    assert info.value.line == 1
     assert context == _data()
 
 
-def test_deep_loops_and_generators_time_out() -> None:
-    env = SandboxEnvironment(cpu_seconds=0.2)
-    started = time.monotonic()
-    with pytest.raises(ScriptTimeout):
-        env.evaluate("sum(i * j for i in range(100000) for j in range(100000))", {})
-    with pytest.raises(ScriptTimeout):
-        env.execute("def gen():\n    while True:\n        yield 1\nfor v in gen():\n    pass", {})
-    with pytest.raises(ScriptTimeout):
-        env.execute("f = lambda: [f for i in range(10**5)]\nwhile True:\n    f()", {})
-    assert time.monotonic() - started < 2.0
+@pytest.mark.parametrize(
+    ("script", "variable"),
+    [
+        ("g = (i for i in [1])", "g"),
+        ("e = ValueError('x')", "e"),
+        ("n = 10 ** 5000", "n"),
+        ("f = float('nan')", "f"),
+        ("c = []\nc.append(c)", "c"),
+    ],
+)
+def test_a_value_that_cannot_be_stored_is_an_error_naming_it(
+    env: SandboxEnvironment, script: str, variable: str
+) -> None:
+    context = _data()
+    with pytest.raises(ScriptValueError, match=f"variable '{variable}'"):
+        env.execute(script, context)
+    assert context == _data()
+
+
+def test_values_are_stored_as_json_would_hold_them(env: SandboxEnvironment) -> None:
+    context: dict[str, Any] = {}
+    env.execute("s = {3, 1, 2}\nt = (1, 'a')\nhelper = lambda v: v", context)
+    assert context == {"s": [1, 2, 3], "t": [1, "a"]}
+    with pytest.raises(ScriptValueError, match="cannot be handed"):
+        env.evaluate("x + 1", {"x": object()})
+
+
+def test_name_errors_keep_their_meaning(engine: SandboxScriptEngine) -> None:
+    with pytest.raises(ScriptNameError) as info:
+        engine.environment.evaluate("votes_fro + 1", _data())
+    assert isinstance(info.value, NameError)
+    with pytest.raises(WorkflowTaskException) as raised:
+        run_workflow(engine, "y = 1", "votes_fro > 1")
+    assert "Did you mean" in str(raised.value) and "'votes_for'" in str(raised.value)
+
+
+def test_functions_run_in_the_server_and_their_errors_reach_the_script() -> None:
+    def check(value: int) -> int:
+        if value < 0:
+            raise ValueError("negative")
+        return value
+
+    env = SandboxEnvironment(shared_pool(Limits()), {"check": check})
+    assert env.evaluate("check(2) + check(3)", {}) == 5
+    context: dict[str, Any] = {}
+    env.execute("try:\n    check(-1)\nexcept ValueError as e:\n    why = str(e)", context)
+    assert context == {"why": "negative"}
+    with pytest.raises(ScriptRaised, match="ValueError: negative"):
+        env.evaluate("check(-1)", {})
+    with pytest.raises(ScriptRaised, match="TypeError"):
+        env.evaluate("check(lambda: 1)", {})
 
 
 def test_range_is_bounded(env: SandboxEnvironment) -> None:
-    with pytest.raises(ValueError, match="range"):
+    with pytest.raises(ScriptRaised, match="ValueError: range"):
         env.evaluate("sum(range(10**12))", {})
     assert env.evaluate("sum(range(10))", {}) == 45
 
@@ -175,23 +295,24 @@ def test_range_is_bounded(env: SandboxEnvironment) -> None:
         "10 ** 9 * (0,)",
         "pow(10, 10 ** 8)",
         "1 << 10 ** 10",
+        "(10 ** 200000) * (10 ** 200000)",
     ],
 )
-def test_one_huge_c_level_operation_is_refused_at_once(env: SandboxEnvironment, expression: str) -> None:
-    # These run in one C call, where the CPU-time limit cannot interrupt them.
+def test_one_huge_operation_is_refused_at_once_with_a_reason(
+    env: SandboxEnvironment, expression: str
+) -> None:
     started = time.monotonic()
-    with pytest.raises(sandbox.ScriptTooLarge):
+    with pytest.raises(ScriptRaised, match="ScriptTooLarge"):
         env.evaluate(expression, {})
     assert time.monotonic() - started < 0.5
 
 
 def test_huge_augmented_assignment_is_refused(env: SandboxEnvironment) -> None:
-    context = {"x": 3, "s": "ab"}
-    with pytest.raises(sandbox.ScriptTooLarge):
-        env.execute("x **= 10 ** 9", context)
-    with pytest.raises(sandbox.ScriptTooLarge):
-        env.execute("s *= 10 ** 9", context)
-    assert context == {"x": 3, "s": "ab"}
+    context = {"x": 3, "s": "ab", "d": {"k": "ab"}}
+    for script in ("x **= 10 ** 9", "s *= 10 ** 9", "x <<= 10 ** 9", "d['k'] *= 10 ** 9"):
+        with pytest.raises(ScriptRaised, match="ScriptTooLarge"):
+            env.execute(script, context)
+    assert context == {"x": 3, "s": "ab", "d": {"k": "ab"}}
 
 
 def test_ordinary_arithmetic_and_repetition_still_work(env: SandboxEnvironment) -> None:
@@ -201,14 +322,13 @@ def test_ordinary_arithmetic_and_repetition_still_work(env: SandboxEnvironment) 
     assert env.evaluate("2 ** -1", {}) == 0.5
 
 
-def test_infinite_loop_times_out_inside_workflow(engine: SandboxScriptEngine) -> None:
+def test_infinite_loop_is_stopped_inside_workflow(engine: SandboxScriptEngine) -> None:
     started = time.monotonic()
     with pytest.raises(WorkflowTaskException) as info:
         run_workflow(engine, "x = 1\nwhile True:\n    x += 1")
-    assert time.monotonic() - started < 2.5
-    assert info.value.error_type == "ScriptTimeout"
-    assert isinstance(info.value.__context__, ScriptTimeout)
-    assert info.value.line_number in (2, 3)
+    assert time.monotonic() - started < 3.5
+    assert info.value.error_type == "ScriptLimitExceeded"
+    assert "CPU limit" in str(info.value)
     assert end_data(run_workflow(engine, "x += 1"))[1]["x"] == 4
 
 
@@ -221,19 +341,12 @@ def test_gateway_condition_with_import_fails(engine: SandboxScriptEngine) -> Non
     assert end_data(run_workflow(engine, "y = 1", "3 * votes_for >= 2 * total"))[0] == "end_yes"
 
 
-def test_trace_function_is_restored(env: SandboxEnvironment) -> None:
-    def tracer(frame: Any, event: str, arg: Any) -> None:
-        return None
-
-    previous = sys.gettrace()
-    sys.settrace(tracer)
-    try:
-        env.evaluate("1 + 1", {})
-        with pytest.raises(ScriptTimeout):
-            SandboxEnvironment(cpu_seconds=0.05).execute("while True: pass", {})
-        assert sys.gettrace() is tracer
-    finally:
-        sys.settrace(previous)
+def test_script_errors_name_their_line(engine: SandboxScriptEngine) -> None:
+    with pytest.raises(WorkflowTaskException) as info:
+        run_workflow(engine, "a = 1\nb = 2\nc = a / 0")
+    assert info.value.line_number == 3
+    assert info.value.error_line == "c = a / 0"
+    assert "ZeroDivisionError" in str(info.value)
 
 
 ALLOWED = [
@@ -254,9 +367,10 @@ ALLOWED = [
     ),
     (
         "y = list(zip(items, reversed(items)))[0]\nok = all(map(bool, items)) and any(filter(None, items))",
-        {"y": (3, 2), "ok": True},
+        {"y": [3, 2], "ok": True},
     ),
     ("def helper(v):\n    return v + 1\ny = helper(x)", {"y": 4}),
+    ("try:\n    y = items[10]\nexcept IndexError:\n    y = -1", {"y": -1}),
 ]
 
 
@@ -284,9 +398,9 @@ def test_condition_and_expressions(env: SandboxEnvironment) -> None:
     assert env.evaluate("\n  3 * votes_for >= 2 * total\n", {"votes_for": 1, "total": 3}) is False
     assert env.evaluate("double(x) + len(items)", _data()) == 9
     assert env.evaluate("'PT' + str(x) + 'H'", _data()) == "PT3H"
-    hits = sandbox._compile.cache_info().hits
-    env.evaluate("3 * votes_for >= 2 * total", _data())
-    assert sandbox._compile.cache_info().hits == hits + 1
+    assert env.evaluate("x in items and not d['n']", _data()) is True
+    assert env.evaluate("y", {"y": 1}, {"y": 2}) == 1  # task data over the external context
+    assert env.evaluate("z", {"y": 1}, {"z": 2}) == 2
 
 
 def test_task_data_cannot_hide_functions_or_guards(env: SandboxEnvironment) -> None:
@@ -296,10 +410,13 @@ def test_task_data_cannot_hide_functions_or_guards(env: SandboxEnvironment) -> N
 
 
 def test_only_functions_can_be_exposed() -> None:
+    pool = shared_pool(Limits())
     with pytest.raises(TypeError):
-        SandboxEnvironment({"os": os})  # type: ignore[dict-item]
+        SandboxEnvironment(pool, {"os": time})  # type: ignore[dict-item]
+    with pytest.raises(TypeError):
+        SandboxEnvironment(pool, {"cls": ValueError})
     with pytest.raises(ValueError):
-        SandboxEnvironment({"_hidden": len})
+        SandboxEnvironment(pool, {"_hidden": len})
 
 
 def test_deployment_checks() -> None:
@@ -311,3 +428,49 @@ def test_deployment_checks() -> None:
     assert "Line 1" in (check_script("x = (") or "")
     assert "_subclasses__" in (check_expression("().__class__.__subclasses__()") or "")
     assert check_expression("a b") is not None
+    assert "class definitions" in (check_script("class C:\n    pass") or "")
+    assert "with statements" in (check_script("with x:\n    pass") or "")
+    assert check_script("try:\n    x = 1\nexcept ValueError:\n    x = 2") is None
+
+
+@pytest.mark.parametrize(
+    ("symbol", "left", "right", "too_large"),
+    [
+        ("**", 2, policy.MAX_BITS + 1, True),
+        ("**", 2, policy.MAX_BITS // 2, False),
+        ("**", 1, 10**12, False),
+        ("**", -1, 10**12, False),
+        ("**", 10, -(10**9), False),
+        ("<<", 1, policy.MAX_BITS + 1, True),
+        ("<<", 0, 10**12, False),
+        ("<<", 1, policy.MAX_BITS, False),
+        ("*", "ab", policy.MAX_ITEMS // 2 + 1, True),
+        ("*", "ab", policy.MAX_ITEMS // 2, False),
+        ("*", policy.MAX_ITEMS + 1, [0], True),
+        ("*", (0,), policy.MAX_ITEMS, False),
+        ("*", 1 << (policy.MAX_BITS // 2), 1 << (policy.MAX_BITS // 2), True),
+        ("*", 1 << (policy.MAX_BITS // 2 - 1), 1 << (policy.MAX_BITS // 2 - 2), False),
+        ("*", 2.5, 10**9, False),
+    ],
+    ids=lambda value: value if isinstance(value, str) else type(value).__name__,
+)
+def test_size_checks(symbol: str, left: Any, right: Any, too_large: bool) -> None:
+    if too_large:
+        with pytest.raises(policy.ScriptTooLarge, match=re.escape(f"'{symbol}'")):
+            policy.check_size(symbol, left, right)
+    else:
+        policy.check_size(symbol, left, right)
+
+
+def test_pow_with_modulus_and_inplace_operators() -> None:
+    assert policy.BUILTINS["pow"](3, 4, 5) == 1
+    assert policy.BUILTINS["pow"](2, 10) == 1024
+    with pytest.raises(policy.ScriptTooLarge):
+        policy.BUILTINS["pow"](2, policy.MAX_BITS + 1)
+    assert policy.GUARDS["_inplacevar_"]("<<=", 1, 4) == 16
+    assert policy.GUARDS["_inplacevar_"]("-=", 5, 2) == 3
+    with pytest.raises(TypeError, match="not allowed"):
+        policy.GUARDS["_inplacevar_"]("@=", 1, 2)
+    with pytest.raises(ValueError, match="range"):
+        policy.BUILTINS["range"](policy.MAX_RANGE + 1)
+    assert len(policy.BUILTINS["range"](policy.MAX_RANGE)) == policy.MAX_RANGE

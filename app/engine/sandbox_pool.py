@@ -1,0 +1,430 @@
+"""Warm sandbox workers, and the limits the server enforces on them from outside.
+
+A worker is a fresh interpreter (`app.sandbox`), never a fork of the server: it holds no secret,
+no database connection and no file descriptor but its pipes. Each evaluation has a CPU limit
+(RLIMIT_CPU, which the worker sets before it reads the code; the server also watches the
+worker's CPU clock) and a wall-clock deadline, after which the server kills the worker with
+SIGKILL. A worker runs one evaluation at a time; it is replaced after a limit, a crash, or
+`uses_per_worker` evaluations.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import math
+import os
+import pwd
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..sandbox import protocol
+from .script_errors import SandboxUnavailable, ScriptCrashed, ScriptLimitExceeded
+
+log = logging.getLogger(__name__)
+
+_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)  # the folder holding sandbox/
+_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from sandbox.worker import main; main()"
+_START_SECONDS = 30.0
+_WORKER_USER = "nobody"
+_CPU_WATCH_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one evaluation may use, and how many workers a process keeps."""
+
+    cpu_seconds: float = 1.0
+    memory_mb: int = 256
+    wall_seconds: float = 5.0
+    workers: int = 2
+    uses_per_worker: int = 1000
+    # How long an evaluation waits for a free worker before the request is refused (503);
+    # None: as long as one evaluation may run.
+    queue_seconds: float | None = None
+    # Lets a request run unrestricted Python (no RestrictedPython): only tests construct this,
+    # to show that the operating system's layers hold on their own.
+    unrestricted_for_tests: bool = False
+
+
+class _Died(Exception):
+    """The worker process ended or broke the protocol during an evaluation."""
+
+    def __init__(self, reason: str, limit: str | None = None) -> None:
+        super().__init__(reason)
+        self.limit = limit
+
+
+def _worker_user() -> tuple[int, int] | tuple[None, None]:
+    if os.geteuid() != 0:
+        return None, None
+    try:
+        entry = pwd.getpwnam(_WORKER_USER)
+        return entry.pw_uid, entry.pw_gid
+    except KeyError:
+        return 65534, 65534
+
+
+class WorkerProcess:
+    """One worker and the server's end of its pipes."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.uses = 0
+        self.layers: dict[str, str] = {}
+        self._buffer = bytearray()
+        uid, gid = _worker_user()
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-B", "-c", _BOOT, _PACKAGE_PARENT],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={},
+            cwd="/",
+            close_fds=True,
+        )
+        self.pid = self.process.pid
+        # The kernel's CPU clock of another process (MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)).
+        self._cpu_clock = ((~self.pid) << 3) | 2
+        self._read_fd = self.process.stdout.fileno()  # type: ignore[union-attr]
+        self._write_fd = self.process.stdin.fileno()  # type: ignore[union-attr]
+        os.set_blocking(self._read_fd, False)
+        os.set_blocking(self._write_fd, False)
+        self._readable = select.poll()
+        self._readable.register(self._read_fd, select.POLLIN)
+        self._writable = select.poll()
+        self._writable.register(self._write_fd, select.POLLOUT)
+        self._killed = False
+        self._cpu_limit_at = math.inf
+        config = {
+            "memory_bytes": limits.memory_mb * 1024 * 1024,
+            "uid": uid,
+            "gid": gid,
+            "unrestricted_allowed": limits.unrestricted_for_tests,
+            "cpu_seconds": limits.cpu_seconds,
+            "uses": limits.uses_per_worker,
+        }
+        try:
+            deadline = time.monotonic() + _START_SECONDS
+            self._send(protocol.encode(config), deadline)
+            ready = self._receive(deadline)
+        except _Died as exc:
+            raise SandboxUnavailable(f"a sandbox worker could not start: {exc}{self._stderr()}") from None
+        self.process.stderr.close()  # type: ignore[union-attr]
+        self.layers = dict(ready.get("layers") or {})
+
+    def _stderr(self) -> str:
+        try:
+            text = self.process.stderr.read(8192).decode(errors="replace").strip()  # type: ignore[union-attr]
+        except (OSError, ValueError):
+            return ""
+        return f" ({text.splitlines()[-1]})" if text else ""
+
+    def cpu_seconds(self) -> float:
+        try:
+            return time.clock_gettime(self._cpu_clock)
+        except OSError:
+            return 0.0
+
+    def run(self, frame: bytes, functions: Mapping[str, Callable[..., Any]]) -> dict[str, Any]:
+        """Send one framed request and answer the worker's function calls until its answer comes."""
+        self.uses += 1
+        self._cpu_limit_at = self.cpu_seconds() + self.limits.cpu_seconds
+        deadline = time.monotonic() + self.limits.wall_seconds
+        self._send(frame, deadline)
+        while True:
+            message = self._receive(deadline)
+            if "call" not in message:
+                return message
+            self._send(protocol.encode(_call(functions, message)), deadline)
+
+    def _send(self, frame: bytes, deadline: float) -> None:
+        view = memoryview(frame)
+        while view:
+            try:
+                view = view[os.write(self._write_fd, view) :]
+            except BlockingIOError:
+                self._wait(self._writable, deadline)  # the pipe is full: wait until the worker reads
+            except OSError:
+                raise self._death() from None
+
+    def _receive(self, deadline: float) -> dict[str, Any]:
+        length: int | None = None
+        while True:
+            if length is None and len(self._buffer) >= protocol.HEADER.size:
+                try:
+                    length = protocol.body_length(bytes(self._buffer[: protocol.HEADER.size]))
+                except protocol.ProtocolError as exc:
+                    self.kill()
+                    raise _Died(str(exc)) from None
+            if length is not None and len(self._buffer) >= protocol.HEADER.size + length:
+                end = protocol.HEADER.size + length
+                body = bytes(self._buffer[protocol.HEADER.size : end])
+                del self._buffer[:end]
+                try:
+                    message = protocol.decode(body)
+                except protocol.ProtocolError as exc:
+                    self.kill()
+                    raise _Died(str(exc)) from None
+                if not isinstance(message, dict):
+                    self.kill()
+                    raise _Died("the worker sent something that is not a message")
+                return message
+            self._wait(self._readable, deadline)
+            try:
+                chunk = os.read(self._read_fd, 1 << 16)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                raise self._death()
+            self._buffer += chunk
+
+    def _wait(self, poller: select.poll, deadline: float) -> None:
+        """Until the pipe is ready; meanwhile the worker's CPU clock is watched, in case code that
+        broke out of the interpreter's rules lifted its own CPU limit."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise _Died(
+                    f"diagram code ran longer than the wall-clock limit of {self.limits.wall_seconds:g} s",
+                    limit="time",
+                )
+            if poller.poll(min(remaining, _CPU_WATCH_SECONDS) * 1000):
+                return
+            if self.cpu_seconds() > self._cpu_limit_at + _CPU_WATCH_SECONDS:
+                self.kill()
+                raise self._cpu_limit_error()
+
+    def _cpu_limit_error(self) -> _Died:
+        limit = self.limits.cpu_seconds
+        return _Died(f"diagram code used more than the CPU limit of {limit:g} s", limit="cpu")
+
+    def _death(self) -> _Died:
+        """Why the worker's pipe closed: a CPU limit, or something unexplained."""
+        cpu = self.cpu_seconds()
+        status = self._reap()
+        if status is not None and status < 0:
+            sig = -status
+            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            at_limit = cpu >= self._cpu_limit_at - 0.05
+            if sig == signal.SIGXCPU or (sig == signal.SIGKILL and not self._killed and at_limit):
+                return self._cpu_limit_error()
+            return _Died(f"the sandbox worker was stopped by {name}")
+        return _Died(f"the sandbox worker exited (status {status})")
+
+    def _reap(self) -> int | None:
+        try:
+            return self.process.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return self.process.wait()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self._killed = True
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()  # type: ignore[union-attr]
+
+
+def _call(functions: Mapping[str, Callable[..., Any]], message: Mapping[str, Any]) -> dict[str, Any]:
+    """Run a function a script called, in the server, and the answer to send back."""
+    name, args = message.get("call"), message.get("args")
+    function = functions.get(name) if isinstance(name, str) else None
+    if function is None or not isinstance(args, list):
+        return {"raise": {"type": "NameError", "message": f"no function {name!r}"}}
+    try:
+        value = function(*args)
+        protocol.encode(value)
+    except (ValueError, TypeError, KeyError, LookupError, ZeroDivisionError) as exc:
+        return {"raise": {"type": type(exc).__name__, "message": str(exc)}}
+    except SandboxUnavailable:
+        raise
+    except Exception as exc:  # a failing function fails the script that called it
+        return {"raise": {"type": "RuntimeError", "message": f"{name}: {exc}"}}
+    return {"value": value}
+
+
+class WorkerPool:
+    """Up to `limits.workers` warm workers; each evaluation takes one for itself."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._idle: list[WorkerProcess] = []
+        self.busy: set[WorkerProcess] = set()
+        self._live = 0
+        self._condition = threading.Condition()
+        self._closed = False
+        self.layers: dict[str, str] = {}
+        self._warned = False
+
+    def run(self, frame: bytes, functions: Mapping[str, Callable[..., Any]]) -> dict[str, Any]:
+        """The worker's answer to one framed request (`protocol.encode`). A worker that dies with
+        no limit to blame (a crash, a kill from outside) is replaced, and the request runs once
+        more on a new one."""
+        for attempt in (1, 2):
+            worker = self._checkout()
+            try:
+                answer = worker.run(frame, functions)
+            except _Died as died:
+                self._discard(worker)
+                if died.limit is not None:
+                    raise ScriptLimitExceeded(str(died), limit=died.limit) from None
+                if attempt == 2:
+                    raise ScriptCrashed(f"{died} twice while running this code") from None
+                log.warning("sandbox worker %s died (%s); running the evaluation again", worker.pid, died)
+                continue
+            except BaseException:
+                self._discard(worker)
+                raise
+            error = answer.get("error")
+            if isinstance(error, dict) and error.get("kind") == "limit":
+                self._discard(worker)
+            else:
+                self._checkin(worker)
+            return answer
+        raise AssertionError("unreachable")
+
+    def _checkout(self) -> WorkerProcess:
+        wait = self.limits.queue_seconds
+        deadline = time.monotonic() + (self.limits.wall_seconds if wait is None else wait)
+        with self._condition:
+            while True:
+                if self._closed:
+                    raise SandboxUnavailable("the sandbox is shut down")
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.alive():
+                        self.busy.add(worker)
+                        return worker
+                    self._live -= 1
+                if self._live < self.limits.workers:
+                    self._live += 1
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise SandboxUnavailable(
+                        f"all {self.limits.workers} sandbox workers are busy", retry_after=self.retry_after
+                    )
+                self._condition.wait(remaining)
+        try:
+            worker = self._start()
+        except BaseException:
+            with self._condition:
+                self._live -= 1
+                self._condition.notify()
+            raise
+        with self._condition:
+            self.busy.add(worker)
+        return worker
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self.limits.wall_seconds))
+
+    def _start(self) -> WorkerProcess:
+        worker = WorkerProcess(self.limits)
+        self.layers = worker.layers
+        if not self._warned:
+            self._warned = True
+            for layer, state in worker.layers.items():
+                if not state.startswith(("active", "not needed")):
+                    log.warning("sandbox layer %s is %s; the other layers still apply", layer, state)
+        return worker
+
+    def _checkin(self, worker: WorkerProcess) -> None:
+        if worker.uses >= self.limits.uses_per_worker:
+            self._discard(worker)
+            return
+        with self._condition:
+            self.busy.discard(worker)
+            if self._closed:
+                worker.kill()
+                return
+            self._idle.append(worker)
+            self._condition.notify()
+
+    def _discard(self, worker: WorkerProcess) -> None:
+        worker.kill()
+        with self._condition:
+            self.busy.discard(worker)
+            self._live -= 1
+            self._condition.notify()
+        self._replace_in_background()
+
+    def _replace_in_background(self) -> None:
+        """Start a worker in place of one that went, so that no request waits for its start."""
+        with self._condition:
+            if self._closed or self._live >= self.limits.workers:
+                return
+            self._live += 1
+
+        def start() -> None:
+            try:
+                worker = self._start()
+            except Exception as exc:
+                log.warning("a sandbox worker could not start: %s", exc)
+                with self._condition:
+                    self._live -= 1
+                    self._condition.notify()
+                return
+            with self._condition:
+                if not self._closed:
+                    self._idle.append(worker)
+                    self._condition.notify()
+                    return
+            worker.kill()
+
+        threading.Thread(target=start, name="sandbox-worker-start", daemon=True).start()
+
+    def describe(self) -> dict[str, str]:
+        """The isolation layers as the workers report them (a worker is started to find out)."""
+        if not self.layers:
+            self._checkin(self._checkout())
+        return dict(self.layers)
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._condition.notify_all()
+        for worker in idle:
+            worker.kill()
+
+
+_pools: dict[tuple[int, Limits], WorkerPool] = {}
+_pools_lock = threading.Lock()
+
+
+def shared_pool(limits: Limits) -> WorkerPool:
+    """The pool of this process for these limits (a forked child gets pools of its own)."""
+    key = (os.getpid(), limits)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = WorkerPool(limits)
+        return pool
+
+
+@atexit.register
+def _close_pools() -> None:
+    with _pools_lock:
+        pools = [pool for (pid, _), pool in _pools.items() if pid == os.getpid()]
+    for pool in pools:
+        pool.close()

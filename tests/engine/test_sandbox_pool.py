@@ -1,0 +1,92 @@
+"""The pool of sandbox workers: replacement after a death, reuse, and a clear refusal when busy."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from app.engine.sandbox_pool import Limits, WorkerPool
+from app.engine.script_errors import SandboxUnavailable, ScriptCrashed
+from app.engine.scripting import SandboxEnvironment
+from app.errors import Unavailable
+
+
+@pytest.fixture
+def pool() -> WorkerPool:
+    pool = WorkerPool(Limits(workers=1, uses_per_worker=3, wall_seconds=3, queue_seconds=0.3))
+    yield pool
+    pool.close()
+
+
+def _kill_busy(pool: WorkerPool) -> None:
+    for worker in list(pool.busy):
+        os.kill(worker.pid, signal.SIGKILL)
+
+
+def test_a_worker_killed_mid_evaluation_is_replaced_and_the_evaluation_served(pool: WorkerPool) -> None:
+    calls: list[int] = []
+
+    def hook() -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            _kill_busy(pool)  # from outside, while the worker waits for this answer
+        return 7
+
+    env = SandboxEnvironment(pool, {"hook": hook})
+    context: dict[str, Any] = {"x": 1}
+    env.execute("y = hook() + x", context)
+    assert context == {"x": 1, "y": 8}
+    assert len(calls) == 2
+    assert env.evaluate("x * 2", {"x": 4}) == 8
+
+
+def test_a_worker_that_dies_every_time_is_an_error_of_the_code(pool: WorkerPool) -> None:
+    env = SandboxEnvironment(pool, {"hook": lambda: _kill_busy(pool) or 1})
+    context = {"x": 1}
+    with pytest.raises(ScriptCrashed, match="SIGKILL"):
+        env.execute("y = hook()", context)
+    assert context == {"x": 1}
+    assert env.evaluate("x + 1", context) == 2
+
+
+def test_workers_are_reused_then_replaced_after_their_uses(pool: WorkerPool) -> None:
+    env = SandboxEnvironment(pool, {"worker": lambda: next(iter(pool.busy)).pid})
+    pids = [env.evaluate("worker()", {}) for _ in range(7)]
+    first, second, third = dict.fromkeys(pids)  # in order of first use
+    assert pids == [first] * 3 + [second] * 3 + [third]
+
+
+def test_an_exhausted_pool_refuses_in_time_with_retry_after(pool: WorkerPool) -> None:
+    started = threading.Event()
+
+    def slow() -> int:
+        started.set()
+        time.sleep(1.0)
+        return 1
+
+    env = SandboxEnvironment(pool, {"slow": slow})
+    holder = threading.Thread(target=lambda: env.evaluate("slow()", {}))
+    holder.start()
+    assert started.wait(5)
+    began = time.monotonic()
+    with pytest.raises(SandboxUnavailable) as info:
+        env.evaluate("x + 1", {"x": 1})
+    assert 0.25 < time.monotonic() - began < 1.0
+    assert isinstance(info.value, Unavailable)
+    assert info.value.retry_after == 3
+    holder.join()
+    assert env.evaluate("x + 1", {"x": 1}) == 2
+
+
+def test_a_closed_pool_refuses() -> None:
+    pool = WorkerPool(Limits(workers=1))
+    env = SandboxEnvironment(pool)
+    assert env.evaluate("x + 1", {"x": 1}) == 2
+    pool.close()
+    with pytest.raises(SandboxUnavailable, match="shut down"):
+        env.evaluate("x + 1", {"x": 1})

@@ -1,0 +1,189 @@
+"""Assume breach: unrestricted Python inside a worker (RestrictedPython switched off, which only
+tests can do) still cannot reach the server's secrets, files, network or processes, nor outrun
+its limits. Each case checks the errno the operating system answers with, so that a case cannot
+pass because, say, an import failed instead."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.engine.sandbox_pool import Limits, WorkerPool
+from app.engine.script_errors import ScriptLimitExceeded
+from app.engine.scripting import SandboxEnvironment
+from app.sandbox import lockdown
+
+# Each probe leaves `result`: what the operating system answered.
+PROBE = """
+import errno, os
+def probe():
+{body}
+try:
+    probe()
+    result = "allowed"
+except OSError as exc:
+    result = errno.errorcode.get(exc.errno, str(exc.errno))
+"""
+
+
+@pytest.fixture(scope="module")
+def breached() -> SandboxEnvironment:
+    pool = WorkerPool(Limits(unrestricted_for_tests=True, memory_mb=128, cpu_seconds=1.0, wall_seconds=4))
+    yield SandboxEnvironment(pool, unrestricted=True)
+    pool.close()
+
+
+@pytest.fixture(scope="module")
+def secrets_on_disk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A secret key file as the server keeps it (owner only), a database file, and a file anyone
+    may read in a folder anyone may enter: only Landlock stands between a worker and that one."""
+    folder = tmp_path_factory.mktemp("instance")
+    secret = folder / "secret_key"
+    secret.write_text("s3cr3t-signing-key")
+    secret.chmod(0o600)
+    database = folder / "workflow.sqlite3"
+    sqlite3.connect(database).close()
+    public = Path("/tmp") / f"sandbox-public-{os.getpid()}"
+    public.mkdir(exist_ok=True)
+    public.chmod(0o755)
+    readable = public / "readable.txt"
+    readable.write_text("anyone may read this")
+    readable.chmod(0o644)
+    yield {"secret": secret, "database": database, "readable": readable, "public": public}
+    readable.unlink()
+    public.rmdir()
+
+
+def probe(env: SandboxEnvironment, body: str, **data: Any) -> str:
+    context: dict[str, Any] = dict(data)
+    indented = "\n".join(f"    {line}" for line in body.strip().splitlines())
+    env.execute(PROBE.format(body=indented), context)
+    return context["result"]
+
+
+def test_the_probe_itself_reports_success(breached: SandboxEnvironment) -> None:
+    assert probe(breached, "x = os.getpid()") == "allowed"
+
+
+@pytest.mark.parametrize("name", ["secret", "database", "readable"])
+def test_no_file_can_be_read(
+    breached: SandboxEnvironment, secrets_on_disk: dict[str, Path], name: str
+) -> None:
+    path = str(secrets_on_disk[name])
+    assert probe(breached, "open(path).read()", path=path) == "EACCES"
+    assert probe(breached, "os.open(path, os.O_RDONLY)", path=path) == "EACCES"
+
+
+def test_no_file_can_be_written(breached: SandboxEnvironment, secrets_on_disk: dict[str, Path]) -> None:
+    target = str(secrets_on_disk["public"] / "written.txt")
+    assert probe(breached, "os.open(path, os.O_CREAT | os.O_WRONLY, 0o666)", path=target) == "EACCES"
+    assert not Path(target).exists()
+
+
+def test_the_servers_process_cannot_be_read(breached: SandboxEnvironment) -> None:
+    body = "open('/proc/%d/environ' % os.getppid(), 'rb').read()"
+    assert probe(breached, body) == "EACCES"
+    assert probe(breached, "os.listdir('/proc/self/fd')") == "EACCES"
+
+
+def test_nothing_of_the_server_is_inherited(breached: SandboxEnvironment) -> None:
+    context: dict[str, Any] = {}
+    breached.execute(
+        "import os, stat\n"
+        "environment = dict(os.environ)\n"
+        "uid = os.getuid()\n"
+        "kinds = []\n"
+        "for fd in range(64):\n"
+        "    try:\n"
+        "        mode = os.fstat(fd).st_mode\n"
+        "    except OSError:\n"
+        "        continue\n"
+        "    kinds.append([fd, stat.S_ISFIFO(mode), stat.S_ISREG(mode), stat.S_ISSOCK(mode)])",
+        context,
+    )
+    # Nothing of the server's environment (SECRET_KEY, DATABASE_URL...): only what the
+    # interpreter sets for itself (PEP 538's locale).
+    assert set(context["environment"]) <= {"LC_CTYPE"}
+    if os.geteuid() == 0:
+        assert context["uid"] != 0
+    # Its pipes, and /dev/null on the standard streams: no database file, no socket.
+    assert not [fd for fd, _fifo, regular, socket in context["kinds"] if regular or socket]
+    assert sum(1 for _fd, fifo, _regular, _socket in context["kinds"] if fifo) == 2
+
+
+def test_no_connection_to_the_database_server(breached: SandboxEnvironment) -> None:
+    # The socket module is not loaded and cannot be (no file may be opened): call libc directly.
+    body = (
+        "import ctypes, struct\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "fd = libc.socket(2, 1, 0)\n"
+        "if fd < 0:\n"
+        "    raise OSError(ctypes.get_errno(), 'socket')\n"
+        "address = struct.pack('!HH4s8x', 2, 5432, bytes([127, 0, 0, 1]))\n"
+        "if libc.connect(fd, address, len(address)) < 0:\n"
+        "    raise OSError(ctypes.get_errno(), 'connect')"
+    )
+    assert probe(breached, body) == "EPERM"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "os.fork()",
+        "os.execv('/bin/true', ['true'])",
+        "os.posix_spawn('/bin/true', ['true'], {})",
+    ],
+)
+def test_no_process_can_be_started(breached: SandboxEnvironment, body: str) -> None:
+    assert probe(breached, body) in ("EPERM", "EAGAIN")
+
+
+def test_the_server_cannot_be_signalled(breached: SandboxEnvironment) -> None:
+    assert probe(breached, "os.kill(os.getppid(), 9)") == "EPERM"
+
+
+def test_memory_limit_holds(breached: SandboxEnvironment) -> None:
+    with pytest.raises(ScriptLimitExceeded) as info:
+        breached.execute("x = bytearray(512 * 1024 * 1024)", {})
+    assert info.value.limit == "memory"
+
+
+def test_cpu_limit_holds_even_when_the_code_lifts_its_own(breached: SandboxEnvironment) -> None:
+    script = (
+        "import resource\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_CPU)\n"
+        "resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))\n"
+        "while True:\n"
+        "    pass"
+    )
+    with pytest.raises(ScriptLimitExceeded) as info:
+        breached.execute(script, {})
+    assert info.value.limit in ("cpu", "time")
+    assert breached.evaluate("1 + 1", {}) == 2
+
+
+def test_every_layer_is_active_on_this_machine(breached: SandboxEnvironment) -> None:
+    layers = breached.pool.describe()
+    assert layers["limits"] == "active"
+    assert layers["landlock"].startswith("active")
+    assert layers["seccomp"].startswith("active")
+    assert layers["user"].startswith("active" if os.geteuid() == 0 else "not needed")
+
+
+def test_seccomp_program_shape() -> None:
+    denied = {"socket": 41, "execve": 59}
+    program = lockdown.seccomp_program(denied, 0xC000003E)
+    # arch check (3), load nr (1), x32 refusal (2), two instructions per denied call, allow (1)
+    assert len(program) == 8 * (3 + 1 + 2 + 2 * len(denied) + 1)
+    assert all(number in lockdown.DENIED_X86_64.values() for number in (41, 42, 56, 57, 59, 62, 101, 322))
+
+
+def test_seccomp_refuses_an_architecture_it_has_no_table_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    # apply() turns this OSError into "unavailable: ..." and the other layers still apply.
+    monkeypatch.setattr(lockdown.platform, "machine", lambda: "riscv64")
+    with pytest.raises(OSError, match="riscv64"):
+        lockdown.filter_syscalls()
