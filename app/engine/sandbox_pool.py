@@ -118,7 +118,9 @@ class WorkerProcess:
             self._send(protocol.encode(config), deadline)
             ready = self._receive(deadline)
         except _Died as exc:
-            raise SandboxUnavailable(f"a sandbox worker could not start: {exc}{self._stderr()}") from None
+            reason = f"a sandbox worker could not start: {exc}{self._stderr()}"
+            self.kill()
+            raise SandboxUnavailable(reason) from None
         self.process.stderr.close()  # type: ignore[union-attr]
         self.layers = dict(ready.get("layers") or {})
 

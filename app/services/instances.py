@@ -23,10 +23,10 @@ from .instance_store import (
     engine_step,
     load_workflow,
     lock_instance,
-    run_step,
     save_workflow,
     script_engine,
 )
+from .steps import store_step, work_out_ahead
 from .tasks import inbox_order, task_summary, usernames
 from .uow import UnitOfWork
 from .users import Actor
@@ -273,13 +273,14 @@ def cancel_instance(ctx: ServiceContext, actor: Actor, instance_id: int) -> dict
 
 def retry_instance(ctx: ServiceContext, actor: Actor, instance_id: int) -> dict[str, Any]:
     actor.require_admin()
+    ahead = work_out_ahead(ctx, instance_id, runner.retry, lambda i: i.status == "error")
     with ctx.uow(write=True) as uow:
         instance = lock_instance(uow, instance_id)
         if instance.status != "error":
             raise Conflict(f"instance {instance_id} is not in error")
         failed_element = instance.error_element
         try:
-            error = run_step(ctx, uow, instance, load_workflow(ctx, uow, instance), runner.retry).error
+            error = store_step(ctx, uow, instance, runner.retry, ahead).error
         except TaskNotReady as exc:
             raise Conflict(str(exc)) from exc
         audit.record(

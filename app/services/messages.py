@@ -15,8 +15,9 @@ from ..engine.views import MessageWaitView
 from ..errors import InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
-from .instance_store import load_workflow, lock_instance, run_step
+from .instance_store import lock_instance, run_step
 from .instances import start_in
+from .steps import store_step, work_out_ahead
 from .uow import UnitOfWork
 from .users import Actor
 
@@ -53,13 +54,17 @@ def send_message(
     def deliver(workflow: BpmnWorkflow) -> None:
         runner.deliver_message(workflow, name, correlations, payload)
 
+    with ctx.uow() as uow:
+        waiting = _waiting_instances(uow, name, correlations)
+    running = lambda instance: instance.status == "running"  # noqa: E731
+    ahead = {instance_id: work_out_ahead(ctx, instance_id, deliver, running) for instance_id in waiting}
     with ctx.uow(write=True) as uow:
         for instance_id in _waiting_instances(uow, name, correlations):
             instance = lock_instance(uow, instance_id)
             if instance.status != "running":
                 continue
             try:
-                run_step(ctx, uow, instance, load_workflow(ctx, uow, instance), deliver)
+                store_step(ctx, uow, instance, deliver, ahead.get(instance_id))
             except MessageNotAwaited:
                 continue
             audit.record(

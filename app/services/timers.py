@@ -24,16 +24,18 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import func, make_url, or_, select
 
 from ..db.models import ProcessInstance, WaitingTimer
 from ..engine import runner
-from ..engine.errors import EngineError, TaskNotReady
+from ..engine.errors import TaskNotReady
 from ..engine.views import TimerView
 from ..errors import Conflict, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
 from .instance_store import load_workflow, lock_row_of_instance, save_workflow
+from .steps import store_step, work_out_ahead
 from .timer_firing import Claim, fire_claimed, record_fired
 from .uow import UnitOfWork
 from .users import Actor
@@ -326,20 +328,28 @@ def _locked_timer(uow: UnitOfWork, timer_id: int) -> tuple[ProcessInstance, Wait
 def fire_timer_now(ctx: ServiceContext, actor: Actor, timer_id: int) -> dict[str, Any]:
     """Fire a timer now, whatever its due time (and whatever else of its instance is due)."""
     actor.require_admin()
+    with ctx.uow() as uow:
+        timer = uow.session.get(WaitingTimer, timer_id)
+        task_id, instance_id = (timer.task_id, timer.instance_id) if timer is not None else (None, None)
+
+    def fire_now(workflow: BpmnWorkflow) -> list[TimerView]:
+        runner.move_timer(workflow, task_id or "", ctx.now() - _EPSILON)
+        return runner.fire_timers(workflow)
+
+    running = lambda instance: instance.status == "running"  # noqa: E731
+    ahead = work_out_ahead(ctx, instance_id, fire_now, running) if instance_id is not None else None
     with ctx.uow(write=True) as uow:
         instance, row = _locked_timer(uow, timer_id)
-        workflow = load_workflow(ctx, uow, instance)
         original = TimerView(row.task_id, row.element_id, row.due_at)
+        if row.task_id != task_id:
+            ahead = None  # another timer row than the one read: work it out here
+            task_id = row.task_id
         try:
-            runner.move_timer(workflow, row.task_id, ctx.now() - _EPSILON)
+            done = store_step(ctx, uow, instance, fire_now, ahead)
         except TaskNotReady as exc:
             raise Conflict(str(exc)) from exc
-        error: EngineError | None = None
-        try:
-            fired = runner.fire_timers(workflow)
-        except EngineError as exc:
-            error, fired = exc, [original]
-        save_workflow(ctx, uow, instance, workflow, error=error)
+        error = done.error
+        fired = [original] if error is not None else done.result
         # Report the fired timer with the due time it had, not the one it was moved to.
         fired = [original if t.task_id == original.task_id else t for t in fired]
         details: dict[str, Any] = {"manual": True}

@@ -200,3 +200,29 @@ def test_a_failing_instance_does_not_stop_other_timers_of_its_batch(ctx, clock):
     assert [v["status"] for v in views] == ["error", "complete", "error"]
     assert "SystemExit" in views[0]["error"]["message"]
     assert views[1]["data"]["done"] is True
+
+
+def _write_meanwhile(ctx, use_case) -> float:
+    """Run `use_case` in a thread; while its diagram code runs, time another use case's write."""
+    thread = threading.Thread(target=use_case)
+    thread.start()
+    time.sleep(0.4)
+    began = time.monotonic()
+    name = f"u{time.monotonic_ns()}"
+    users.create_user(ctx, SYSTEM, username=name, password="password123", groups=[], leads=[])
+    took = time.monotonic() - began
+    assert thread.is_alive()  # the diagram code was still running
+    thread.join()
+    return took
+
+
+def test_firing_now_and_retrying_hold_no_lock_while_diagram_code_runs(ctx):
+    admin = make_user(ctx, "root", ["admins"])
+    deployments.deploy(ctx, SYSTEM, hostile("x = 0\nwhile True:\n    x += 1", timer='"PT1H"'))
+    instance_id = instances.start_instance(ctx, SYSTEM, "hostile", {})["id"]
+    [timer] = timers.list_timers(ctx, admin)
+    assert _write_meanwhile(ctx, lambda: timers.fire_timer_now(ctx, admin, timer["id"])) < 0.3
+    view = instances.get_instance(ctx, admin, instance_id)
+    assert view["status"] == "error" and "CPU limit" in view["error"]["message"]
+    assert _write_meanwhile(ctx, lambda: instances.retry_instance(ctx, admin, instance_id)) < 0.3
+    assert instances.get_instance(ctx, admin, instance_id)["status"] == "error"
