@@ -10,8 +10,8 @@ from sqlalchemy import or_, select
 
 from ..db.models import STATUSES, HumanTask, ProcessInstance, ProcessVersion
 from ..engine import runner
-from ..engine.errors import TaskNotReady
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..engine.errors import EngineError, TaskNotReady
+from ..errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from . import audit
 from .context import ServiceContext
 from .deployments import VersionRef, form_of, latest_version, newest_version_id, specs_by_id
@@ -26,7 +26,7 @@ from .instance_store import (
     save_workflow,
     script_engine,
 )
-from .steps import store_step, work_out_ahead
+from .steps import EngineStep, store_step, work_out_ahead
 from .tasks import inbox_order, task_summary, usernames
 from .uow import UnitOfWork
 from .users import Actor
@@ -51,14 +51,21 @@ class NewInstance(NamedTuple):
     workflow: BpmnWorkflow
     version: int
     captured: Captured
+    then_result: Any = None  # what the step run after the start returned, if it ran
 
 
 def begin_start(
-    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, version: VersionRef, data: Mapping[str, Any]
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    version: VersionRef,
+    data: Mapping[str, Any],
+    then: EngineStep | None = None,
 ) -> NewInstance:
     """Check that the actor may start this version with this data, and run the new workflow to
-    its first wait. Reads only: no other transaction can see or change an instance before it is
-    stored, so this may run outside a writing unit of work."""
+    its first wait, then `then` when the workflow still runs. Reads only: no other transaction
+    can see or change an instance before it is stored, so this may run outside a writing unit
+    of work."""
     model_id = version.model_id
     if not _may_start(actor, version.metadata):
         raise Forbidden(f"you may not start '{model_id}'")
@@ -82,20 +89,49 @@ def begin_start(
     # Added to the session by save_workflow, once the first engine step has run.
     workflow = runner.create(specs_by_id(ctx, uow, version.id), data, script_engine(ctx, uow))
     error = engine_step(workflow, runner.advance)
-    return NewInstance(instance, workflow, version.version, capture(ctx, instance, workflow, error))
+    results: list[Any] = []
+    if then is not None and error is None and not workflow.is_completed():
+        error = engine_step(workflow, lambda w: results.append(then(w)))
+    captured = capture(ctx, instance, workflow, error)
+    return NewInstance(instance, workflow, version.version, captured, results[0] if results else None)
+
+
+def prepare_start(
+    ctx: ServiceContext, actor: Actor, model_id: str, data: Mapping[str, Any], then: EngineStep | None = None
+) -> NewInstance | None:
+    """A start worked out before the write lock (diagram code runs in sandbox workers), on the
+    version this process last found newest; None when it cannot start, which the writing
+    transaction then finds out again and says."""
+    with ctx.uow() as uow:
+        try:
+            guess = ctx.newest_versions.get(model_id) or _newest_version(ctx, uow, model_id)
+            return begin_start(ctx, uow, actor, guess, data, then)
+        except Unavailable:
+            raise
+        except (AppError, EngineError):
+            return None
+
+
+def start_prepared(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    model_id: str,
+    data: Mapping[str, Any],
+    prepared: NewInstance | None,
+    then: EngineStep | None = None,
+) -> NewInstance:
+    """In a writing unit of work: the prepared start when it ran on the version still newest,
+    else the start worked out again here; store it with store_start."""
+    if prepared is None or prepared.instance.version_id != newest_version_id(uow, model_id):
+        prepared = begin_start(ctx, uow, actor, _newest_version(ctx, uow, model_id), data, then)
+    return prepared
 
 
 def store_start(ctx: ServiceContext, uow: UnitOfWork, new: NewInstance) -> Started:
     """Store a new instance and its side-table rows in a writing unit of work."""
     tasks = save_workflow(ctx, uow, new.instance, new.workflow, captured=new.captured)
     return Started(new.instance, new.workflow, tasks, new.version)
-
-
-def start_in(
-    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, model_id: str, data: Mapping[str, Any]
-) -> Started:
-    """Start an instance inside an open writing unit of work."""
-    return store_start(ctx, uow, begin_start(ctx, uow, actor, latest_version(uow, model_id), data))
 
 
 def _newest_version(ctx: ServiceContext, uow: UnitOfWork, model_id: str) -> VersionRef:

@@ -15,8 +15,8 @@ from ..engine.views import MessageWaitView
 from ..errors import InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
-from .instance_store import lock_instance, run_step
-from .instances import start_in
+from .instance_store import lock_instance
+from .instances import prepare_start, start_prepared, store_start
 from .steps import store_step, work_out_ahead
 from .uow import UnitOfWork
 from .users import Actor
@@ -54,10 +54,20 @@ def send_message(
     def deliver(workflow: BpmnWorkflow) -> None:
         runner.deliver_message(workflow, name, correlations, payload)
 
+    def deliver_if_awaited(workflow: BpmnWorkflow) -> bool:
+        try:
+            deliver(workflow)
+        except MessageNotAwaited:
+            return False  # raised before the workflow is touched
+        return True
+
+    # Deliveries and starts run diagram code in sandbox workers: worked out before the write lock.
     with ctx.uow() as uow:
         waiting = _waiting_instances(uow, name, correlations)
+        starters = [] if waiting else _models_started_by(uow, name)
     running = lambda instance: instance.status == "running"  # noqa: E731
     ahead = {instance_id: work_out_ahead(ctx, instance_id, deliver, running) for instance_id in waiting}
+    prepared = {m: prepare_start(ctx, actor, m, {}, then=deliver_if_awaited) for m in starters}
     with ctx.uow(write=True) as uow:
         for instance_id in _waiting_instances(uow, name, correlations):
             instance = lock_instance(uow, instance_id)
@@ -78,11 +88,11 @@ def send_message(
             delivered.append(instance.id)
         if not delivered:
             for model_id in _models_started_by(uow, name):
-                instance, workflow, *_ = start_in(ctx, uow, actor, model_id, {})
-                try:
-                    run_step(ctx, uow, instance, workflow, deliver)
-                except MessageNotAwaited:
-                    continue
+                ready = prepared.get(model_id)
+                new = start_prepared(ctx, uow, actor, model_id, {}, ready, deliver_if_awaited)
+                instance = store_start(ctx, uow, new).instance
+                if not new.then_result:
+                    continue  # stored, as its start went, but it does not take this message
                 audit.record(
                     uow,
                     at=ctx.now(),

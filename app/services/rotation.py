@@ -24,7 +24,7 @@ from ..engine.errors import EngineError
 from ..errors import AppError, Forbidden, InvalidInput
 from . import audit
 from .context import ServiceContext
-from .instances import start_in
+from .instances import prepare_start, start_prepared, store_start
 from .uow import UnitOfWork
 from .users import SYSTEM, Actor
 
@@ -301,6 +301,9 @@ def start_due_rotation(ctx: ServiceContext) -> int | None:
         row = _row(uow)
         if row is None or row.next_start_at is None or row.next_start_at > ctx.now():
             return None
+        seen = _start_data(row)
+    # The new workflow runs (diagram code in sandbox workers) before the write lock is taken.
+    prepared = prepare_start(ctx, SYSTEM, MODEL_ID, seen)
     with ctx.uow(write=True) as uow:
         query = select(RotationTerm).order_by(RotationTerm.id).limit(1)
         if uow.is_postgresql:
@@ -310,13 +313,10 @@ def start_due_rotation(ctx: ServiceContext) -> int | None:
         if row is None or row.next_start_at is None or row.next_start_at > now:
             return None  # another scheduler took it
         due_at = row.next_start_at
-        data = {
-            "term_end": row.term_end.isoformat(),
-            "term_months": row.term_months,
-            "current_deputies": list(row.deputies or []),
-        }
+        data = _start_data(row)
         try:
-            instance = start_in(ctx, uow, SYSTEM, MODEL_ID, data).instance
+            new = start_prepared(ctx, uow, SYSTEM, MODEL_ID, data, prepared if data == seen else None)
+            instance = store_start(ctx, uow, new).instance
         except (AppError, EngineError) as exc:
             log.warning("rotation: could not start %s: %s", MODEL_ID, exc)
             return None  # not deployed yet, or a start form refusing the data: try next pass
@@ -332,6 +332,14 @@ def start_due_rotation(ctx: ServiceContext) -> int | None:
         )
         uow.commit()
         return instance.id
+
+
+def _start_data(row: RotationTerm) -> dict[str, Any]:
+    return {
+        "term_end": row.term_end.isoformat(),
+        "term_months": row.term_months,
+        "current_deputies": list(row.deputies or []),
+    }
 
 
 def run_due(ctx: ServiceContext) -> int:

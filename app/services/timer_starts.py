@@ -14,7 +14,7 @@ import threading
 import weakref
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,8 +24,8 @@ from ..engine.errors import EngineError
 from . import audit
 from .context import ServiceContext
 from .deployments import specs_of
-from .instance_store import save_workflow, script_engine
-from .instances import start_in
+from .instance_store import script_engine
+from .instances import prepare_start, start_prepared, store_start
 from .users import SYSTEM
 
 # Versions known to have no timer start event, per database (so specs are read once).
@@ -99,10 +99,16 @@ def sync(ctx: ServiceContext) -> int:
 def start_next(ctx: ServiceContext) -> int | None:
     """Start the instance of the oldest due start, in one transaction: its id, 0 when the start
     was dropped (its version superseded), None when no start is due."""
+    with ctx.uow() as uow:  # most passes find nothing due: no write lock for them
+        first = uow.session.scalars(_oldest_due(ctx.now())).first()
+        if first is None:
+            return None
+        model_id = first.model_id
+    # The new workflow runs (diagram code in sandbox workers) before the write lock is taken.
+    prepared = prepare_start(ctx, SYSTEM, model_id, {}, then=runner.leave_start_timers)
     with ctx.uow(write=True) as uow:
         now = ctx.now()
-        query = select(ScheduledStart).where(ScheduledStart.due_at < now)
-        query = query.order_by(ScheduledStart.due_at, ScheduledStart.id).limit(1)
+        query = _oldest_due(now)
         if uow.is_postgresql:
             query = query.with_for_update(skip_locked=True)
         row = uow.session.scalars(query).first()
@@ -117,14 +123,10 @@ def start_next(ctx: ServiceContext) -> int | None:
             row.due_at = None
             uow.commit()
             return 0
-        instance, workflow, *_ = start_in(ctx, uow, SYSTEM, row.model_id, {})
-        error: EngineError | None = None
-        if instance.status == "running":
-            try:
-                runner.leave_start_timers(workflow)
-            except EngineError as exc:
-                error = exc
-            save_workflow(ctx, uow, instance, workflow, error=error)
+        if row.model_id != model_id:
+            prepared = None  # another start came first: worked out here
+        new = start_prepared(ctx, uow, SYSTEM, row.model_id, {}, prepared, then=runner.leave_start_timers)
+        instance = store_start(ctx, uow, new).instance
         audit.record(
             uow,
             at=now,
@@ -143,6 +145,11 @@ def start_next(ctx: ServiceContext) -> int | None:
         instance_id = instance.id
         uow.commit()
     return instance_id
+
+
+def _oldest_due(now: datetime) -> Select:
+    query = select(ScheduledStart).where(ScheduledStart.due_at < now)
+    return query.order_by(ScheduledStart.due_at, ScheduledStart.id).limit(1)
 
 
 def _advance(row: ScheduledStart, due_at: datetime) -> None:
