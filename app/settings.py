@@ -27,6 +27,8 @@ class Settings:
     script_memory_mb: int = 256
     script_wall_seconds: float = 5.0
     script_workers: int = 2
+    # Evaluations a worker serves before it is replaced (1: a fresh worker for each).
+    script_worker_uses: int = 1000
     # How long an evaluation waits for a busy pool before the request is refused (503); None:
     # as long as one evaluation may run (script_wall_seconds).
     script_queue_seconds: float | None = None
@@ -53,7 +55,7 @@ class Settings:
         if env.get("SESSION_COOKIE_SECURE"):
             values["secure_cookies"] = env["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
         for name, convert in (("cpu_seconds", float), ("memory_mb", int), ("wall_seconds", float),
-                              ("workers", int), ("queue_seconds", float)):  # fmt: skip
+                              ("workers", int), ("queue_seconds", float), ("worker_uses", int)):  # fmt: skip
             raw = env.get(f"SCRIPT_{name.upper()}")
             if raw:
                 values[f"script_{name}"] = convert(raw)
@@ -72,3 +74,5 @@ class Settings:
             raise ValueError("SCRIPT_QUEUE_SECONDS must not be negative")
         if self.script_workers < 1:
             raise ValueError("SCRIPT_WORKERS must be at least 1")
+        if self.script_worker_uses < 1:
+            raise ValueError("SCRIPT_WORKER_USES must be at least 1")

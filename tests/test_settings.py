@@ -38,8 +38,10 @@ def test_script_limits_come_from_the_environment():
             "SCRIPT_WALL_SECONDS": "8",
             "SCRIPT_WORKERS": "4",
             "SCRIPT_QUEUE_SECONDS": "0.5",
+            "SCRIPT_WORKER_USES": "1",
         }
     )
+    assert settings.script_worker_uses == 1
     assert (
         settings.script_cpu_seconds,
         settings.script_memory_mb,
@@ -61,6 +63,7 @@ def test_script_limits_come_from_the_environment():
         {"SCRIPT_MEMORY_MB": "32"},
         {"SCRIPT_WORKERS": "0"},
         {"SCRIPT_QUEUE_SECONDS": "-0.1"},
+        {"SCRIPT_WORKER_USES": "0"},
     ],
 )
 def test_script_limits_that_cannot_work_are_refused(env):

@@ -54,6 +54,8 @@ class Limits:
     # Lets a request run unrestricted Python (no RestrictedPython): only tests construct this,
     # to show that the operating system's layers hold on their own.
     unrestricted_for_tests: bool = False
+    # Layers a test leaves out ("landlock", "seccomp"), to show what the others hold alone.
+    skip_layers_for_tests: tuple[str, ...] = ()
 
 
 class _Died(Exception):
@@ -110,6 +112,7 @@ class WorkerProcess:
             "uid": uid,
             "gid": gid,
             "unrestricted_allowed": limits.unrestricted_for_tests,
+            "skip_for_tests": list(limits.skip_layers_for_tests),
             "cpu_seconds": limits.cpu_seconds,
             "uses": limits.uses_per_worker,
         }
@@ -255,12 +258,20 @@ def _call(functions: Mapping[str, Callable[..., Any]], message: Mapping[str, Any
         value = function(*args)
         protocol.encode(value)
     except (ValueError, TypeError, KeyError, LookupError, ZeroDivisionError) as exc:
-        return {"raise": {"type": type(exc).__name__, "message": str(exc)}}
+        # A KeyError's str() quotes its key: send the key, which the worker's KeyError quotes.
+        message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        return {"raise": {"type": type(exc).__name__, "message": message}}
     except SandboxUnavailable:
         raise
     except Exception as exc:  # a failing function fails the script that called it
         return {"raise": {"type": "RuntimeError", "message": f"{name}: {exc}"}}
     return {"value": value}
+
+
+def _is_answer(message: Mapping[str, Any]) -> bool:
+    return any(
+        ("value" in message, isinstance(message.get("data"), dict), isinstance(message.get("error"), dict))
+    )
 
 
 class WorkerPool:
@@ -296,6 +307,11 @@ class WorkerPool:
                 self._discard(worker)
                 raise
             error = answer.get("error")
+            if not _is_answer(answer):
+                # Only code that broke out of the interpreter's rules writes to the pipe itself:
+                # that worker serves nobody again.
+                self._discard(worker)
+                raise ScriptCrashed("the sandbox worker broke its protocol")
             if isinstance(error, dict) and error.get("kind") == "limit":
                 self._discard(worker)
             else:

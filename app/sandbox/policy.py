@@ -182,11 +182,13 @@ GUARDS: dict[str, Any] = {
 
 def compile_code(source: str, mode: str) -> tuple[types.CodeType | None, tuple[str, ...]]:
     """The restricted code of `source` ('eval' or 'exec' mode), or None and the reasons."""
+    if "\x00" in source:
+        return None, ("the code contains a NUL character",)
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     try:
         result = compiler(source, filename=FILENAME, policy=_Policy)
-    except (ValueError, RecursionError, MemoryError) as err:  # NUL bytes, absurd nesting
-        return None, (f"{type(err).__name__}: {err}",)
+    except (ValueError, RecursionError, MemoryError) as err:  # absurd nesting
+        return None, (f"the code is nested too deeply to compile ({type(err).__name__})",)
     return result.code, tuple(result.errors)
 
 

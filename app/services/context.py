@@ -142,6 +142,7 @@ def script_limits(settings: Settings) -> Limits:
         wall_seconds=settings.script_wall_seconds,
         workers=settings.script_workers,
         queue_seconds=settings.script_queue_seconds,
+        uses_per_worker=settings.script_worker_uses,
     )
 
 

@@ -26,6 +26,7 @@ def sandbox_status(ctx: ServiceContext, actor: Actor) -> dict[str, Any]:
             "SCRIPT_WALL_SECONDS": settings.script_wall_seconds,
             "SCRIPT_WORKERS": settings.script_workers,
             "SCRIPT_QUEUE_SECONDS": settings.script_queue_seconds or settings.script_wall_seconds,
+            "SCRIPT_WORKER_USES": settings.script_worker_uses,
         },
         "layers": [_layer(name, layers.get(name, "unknown")) for name in LAYERS],
     }

@@ -116,3 +116,16 @@ def test_the_environment_uses_the_fast_path_only_when_every_name_is_data() -> No
     with pytest.raises(NameError):
         env.evaluate("missing == 1", {})
     assert len(runs) == 2
+
+
+def test_the_fast_path_has_no_builtins() -> None:
+    simple = simple_expression("len == 1")
+    assert simple is not None
+    with pytest.raises(NameError):
+        simple.evaluate({})
+
+
+def test_sources_up_to_2000_characters_are_checked() -> None:
+    at_limit = "v" * 1995 + " == 1"
+    assert len(at_limit) == 2000 and simple_expression(at_limit) is not None
+    assert simple_expression("v" + at_limit) is None

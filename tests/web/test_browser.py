@@ -205,7 +205,7 @@ def test_the_sandbox_page_in_kazakh(page: Any, live: LiveServer) -> None:
     if page.evaluate("document.documentElement.lang") != "kk":  # an earlier test chose another
         switch_language(page, "kk")
     assert page.inner_text("h1") == "Диаграмма коды"
-    assert page.locator("#sandbox-limits tbody tr").count() == 5
+    assert page.locator("#sandbox-limits tbody tr").count() == 6
     assert page.locator("#sandbox-layers .badge.ok").count() >= 3
     assert "Landlock" in page.inner_text("#sandbox-layers")
     shot(page, "20-sandbox-kk")
