@@ -15,6 +15,8 @@ from app.engine.sandbox_pool import Limits, WorkerPool, shared_pool
 from app.engine.script_errors import SandboxUnavailable, ScriptCrashed
 from app.engine.scripting import SandboxEnvironment, sandbox_unavailable_in
 from app.errors import Unavailable
+from app.services.context import script_limits
+from app.settings import Settings
 
 
 @pytest.fixture
@@ -111,9 +113,16 @@ def test_one_pool_per_process_and_limits() -> None:
 def test_a_worker_that_cannot_start_makes_the_request_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox_pool, "_BOOT", "import sys; sys.exit('no interpreter for you')")
     pool = WorkerPool(Limits(workers=1))
-    with pytest.raises(SandboxUnavailable, match="could not start.*no interpreter for you"):
+    with pytest.raises(SandboxUnavailable) as info:
         SandboxEnvironment(pool).evaluate("x + 1", {"x": 1})
+    assert str(info.value) == (
+        "a sandbox worker could not start: the sandbox worker exited (status 1) (no interpreter for you)"
+    )
     assert pool._live == 0 and not pool.busy
+    monkeypatch.setattr(sandbox_pool, "_BOOT", "import os; os.kill(os.getpid(), 9)")
+    with pytest.raises(SandboxUnavailable) as killed:
+        SandboxEnvironment(pool).evaluate("x + 1", {"x": 1})
+    assert str(killed.value) == "a sandbox worker could not start: the sandbox worker was stopped by SIGKILL"
 
 
 def test_the_unavailable_sandbox_is_found_behind_any_wrapping() -> None:
@@ -136,3 +145,16 @@ def test_the_unavailable_sandbox_is_found_behind_any_wrapping() -> None:
     holder.exception = busy  # type: ignore[attr-defined]
     assert sandbox_unavailable_in(holder) is busy
     assert sandbox_unavailable_in(ValueError("plain")) is None
+
+
+def test_the_defaults_are_the_settings_defaults() -> None:
+    assert Limits() == script_limits(Settings())
+
+
+def test_waiting_for_the_server_is_not_cpu_time() -> None:
+    pool = WorkerPool(Limits(cpu_seconds=0.2, wall_seconds=3))
+    env = SandboxEnvironment(pool, {"wait": lambda: time.sleep(0.6) or 1})
+    try:
+        assert env.evaluate("wait() + wait()", {}) == 2  # 1.2 s of waiting, almost no CPU
+    finally:
+        pool.close()

@@ -640,3 +640,26 @@ def test_an_undefined_name_in_a_script_is_reported_as_python_words_it(engine: Sa
         run_workflow(engine, "y = 1\nz = missing + 1")
     assert str(info.value).startswith("NameError: name 'missing' is not defined")
     assert info.value.line_number == 2
+
+
+def test_messages_of_failures_in_a_workflow(engine: SandboxScriptEngine) -> None:
+    with pytest.raises(WorkflowTaskException) as condition:
+        run_workflow(engine, "y = 1", "y + missing_value > 1")
+    assert str(condition.value).startswith("Error evaluating expression 'y + missing_value > 1'")
+    with pytest.raises(WorkflowTaskException) as script:
+        run_workflow(engine, "a = 1\nb = 2\nc = a / 0")
+    assert "Python script error on line 3: 'c = a / 0'" in str(script.value)
+    with pytest.raises(ScriptRaised) as bare:
+        engine.environment.execute("raise ValueError()", {})
+    assert str(bare.value) == "ValueError"
+    with pytest.raises(ScriptValueError) as variable:
+        engine.environment.execute("g = (i for i in [1])", {})
+    assert str(variable.value) == (
+        "variable 'g' cannot be stored in task data "
+        "(TypeError: a generator value cannot be stored in task data)"
+    )
+
+
+def test_diagram_code_is_restricted_unless_a_test_says_otherwise() -> None:
+    assert make_script_engine(shared_pool(Limits())).environment.unrestricted is False
+    assert check_expression("x = 1") is not None  # an assignment is no expression

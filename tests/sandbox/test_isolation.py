@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 
 from app.engine.sandbox_pool import Limits, WorkerPool
-from app.engine.script_errors import ScriptCrashed, ScriptLimitExceeded, ScriptRaised, ScriptRejected
+from app.engine.script_errors import (
+    ScriptCrashed,
+    ScriptLimitExceeded,
+    ScriptRaised,
+    ScriptRejected,
+    ScriptValueError,
+)
 from app.engine.scripting import SandboxEnvironment
 from app.sandbox import lockdown
 
@@ -175,9 +181,13 @@ def test_each_evaluation_runs_under_its_own_kernel_cpu_limit(breached: SandboxEn
         "import math, resource, time\n"
         "soft, hard = resource.getrlimit(resource.RLIMIT_CPU)\n"
         "expected = math.ceil(time.process_time() + 0.2)\n"
-        "lifetime = hard",
+        "memory = list(resource.getrlimit(resource.RLIMIT_AS))\n"
+        "processes = list(resource.getrlimit(resource.RLIMIT_NPROC))\n"
+        "files = list(resource.getrlimit(resource.RLIMIT_FSIZE))",
         context,
     )
+    assert context["memory"] == [128 * 1024 * 1024] * 2
+    assert context["processes"] == [0, 0] and context["files"] == [0, 0]
     # The soft limit was set for this evaluation (0.2 s more, in the kernel's whole seconds)...
     assert context["soft"] in (context["expected"], context["expected"] - 1)
     # ...under a hard limit that bounds the worker's whole life: about 1,000 uses of 0.2 s.
@@ -324,3 +334,44 @@ def test_system_calls_through_the_x32_abi_are_refused(breached: SandboxEnvironme
         "    raise OSError(ctypes.get_errno(), 'socket')"
     )
     assert probe(breached, body) == "EPERM"
+
+
+def test_an_answer_of_the_wrong_kind_is_no_result(breached: SandboxEnvironment) -> None:
+    # Broken-out code answers an expression as if it were a script, then exits.
+    forge = (
+        "import os, struct\nbody = b'{\"data\": {}}'\n"
+        "for fd in range(3, 10):\n    try:\n        os.write(fd, struct.pack('>I', len(body)) + body)\n"
+        "    except OSError:\n        pass\nos._exit(0)"
+    )
+    with pytest.raises(ScriptValueError, match="^the sandbox worker gave no result$"):
+        breached.evaluate("exec(forge)", {"forge": forge})
+    assert breached.evaluate("3 * 3", {}) == 9
+
+
+def test_inheritable_descriptors_of_the_server_are_not_passed_on(tmp_path: Path) -> None:
+    secret = os.open(tmp_path / "open-in-server", os.O_CREAT | os.O_RDWR)
+    os.set_inheritable(secret, True)
+    pool = WorkerPool(Limits(unrestricted_for_tests=True, workers=1))
+    try:
+        env = SandboxEnvironment(pool, unrestricted=True)
+        assert probe(env, "os.fstat(fd)", fd=secret) == "EBADF"
+    finally:
+        pool.close()
+        os.close(secret)
+
+
+def test_a_worker_that_stops_reading_cannot_hold_the_server() -> None:
+    pool = WorkerPool(Limits(unrestricted_for_tests=True, workers=1, wall_seconds=1))
+    env = SandboxEnvironment(pool, unrestricted=True)
+    try:
+        # Broken-out code makes its worker stop reading requests...
+        stop_reading = "sys.modules['sandbox.worker']._Channel.receive = lambda s: time.sleep(30)"
+        env.execute(f"import sys, time\n{stop_reading}", {})
+        started = time.monotonic()
+        # ...and the next request, larger than a pipe holds, cannot be written whole.
+        with pytest.raises(ScriptLimitExceeded) as info:
+            env.evaluate("len(big)", {"big": "a" * 300_000})
+        assert info.value.limit == "time"
+        assert time.monotonic() - started < 2
+    finally:
+        pool.close()
