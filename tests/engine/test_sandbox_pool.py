@@ -69,7 +69,7 @@ def test_an_exhausted_pool_refuses_in_time_with_retry_after(pool: WorkerPool) ->
 
     def slow() -> int:
         started.set()
-        time.sleep(0.6)
+        time.sleep(1.5)
         return 1
 
     env = SandboxEnvironment(pool, {"slow": slow})
@@ -79,7 +79,7 @@ def test_an_exhausted_pool_refuses_in_time_with_retry_after(pool: WorkerPool) ->
     began = time.monotonic()
     with pytest.raises(SandboxUnavailable) as info:
         env.evaluate("x + 1", {"x": 1})
-    assert 0.25 < time.monotonic() - began < 0.6
+    assert 0.25 < time.monotonic() - began < 1.4
     assert isinstance(info.value, Unavailable)
     assert info.value.retry_after == 3
     holder.join()

@@ -315,7 +315,7 @@ def test_a_worker_answering_out_of_turn_serves_nobody_again(breached: SandboxEnv
         breached.execute(script, {})
     started = time.monotonic()
     assert breached.evaluate("2 + 2", {}) == 4
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 3.0
 
 
 def test_the_denied_system_calls_are_numbered_as_this_kernel_numbers_them() -> None:
@@ -372,6 +372,6 @@ def test_a_worker_that_stops_reading_cannot_hold_the_server() -> None:
         with pytest.raises(ScriptLimitExceeded) as info:
             env.evaluate("len(big)", {"big": "a" * 300_000})
         assert info.value.limit == "time"
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 4
     finally:
         pool.close()
