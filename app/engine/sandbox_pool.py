@@ -331,6 +331,7 @@ class WorkerPool:
                     if worker.alive():
                         self.busy.add(worker)
                         return worker
+                    worker.kill()  # reaps it and closes its pipes
                     self._live -= 1
                 if self._live < self.limits.workers:
                     self._live += 1
