@@ -12,7 +12,7 @@ import pytest
 
 from app.engine import sandbox_pool
 from app.engine.sandbox_pool import Limits, WorkerPool, shared_pool
-from app.engine.script_errors import SandboxUnavailable, ScriptCrashed
+from app.engine.script_errors import SandboxUnavailable, ScriptCrashed, ScriptLimitExceeded, ScriptRaised
 from app.engine.scripting import SandboxEnvironment, sandbox_unavailable_in
 from app.errors import Unavailable
 from app.services.context import script_limits
@@ -152,9 +152,120 @@ def test_the_defaults_are_the_settings_defaults() -> None:
 
 
 def test_waiting_for_the_server_is_not_cpu_time() -> None:
-    pool = WorkerPool(Limits(cpu_seconds=0.2, wall_seconds=3))
-    env = SandboxEnvironment(pool, {"wait": lambda: time.sleep(0.6) or 1})
+    pool = WorkerPool(Limits(cpu_seconds=0.5, wall_seconds=5))
+    env = SandboxEnvironment(pool, {"wait": lambda: time.sleep(0.8) or 1})
+    context: dict[str, Any] = {}
+    # 0.8 s waiting for the server, then about 0.45 s of CPU: more wall time than the CPU
+    # limit, and the server watches the worker's CPU clock meanwhile.
+    script = "x = wait()\nfor j in range(27):\n    for i in range(100000):\n        x += i"
     try:
-        assert env.evaluate("wait() + wait()", {}) == 2  # 1.2 s of waiting, almost no CPU
+        env.execute(script, context)
+    finally:
+        pool.close()
+    assert context["x"] == 1 + 27 * 4_999_950_000
+
+
+def test_calls_from_a_worker_are_answered_in_the_protocols_words() -> None:
+    call = sandbox_pool._call
+    unknown = {"raise": {"type": "NameError", "message": "no function 'nope'"}}
+    assert call({}, {"call": "nope", "args": []}) == unknown
+    assert call({"f": len}, {"call": "f", "args": "x"})["raise"]["type"] == "NameError"
+    missing_key = {"raise": {"type": "KeyError", "message": "k"}}
+    assert call({"f": lambda: {}["k"]}, {"call": "f", "args": []}) == missing_key
+
+    def broken() -> None:
+        raise OSError("disk")
+
+    failing = {"raise": {"type": "RuntimeError", "message": "f: disk"}}
+    assert call({"f": broken}, {"call": "f", "args": []}) == failing
+    assert call({"f": lambda a, b: a + b}, {"call": "f", "args": [1, 2]}) == {"value": 3}
+
+
+def test_limits_and_failures_are_reported_in_so_many_words() -> None:
+    pool = WorkerPool(Limits(workers=1, cpu_seconds=0.2, wall_seconds=0.5, queue_seconds=0.2))
+    waiting = {"wait": lambda: time.sleep(1) or 1, "kill": lambda: _kill_busy(pool) or 1}
+    env = SandboxEnvironment(pool, waiting)
+    busy = WorkerPool(Limits(workers=1, cpu_seconds=0.2, wall_seconds=10))
+    try:
+        with pytest.raises(ScriptLimitExceeded) as wall:
+            env.evaluate("wait()", {})
+        assert str(wall.value) == "diagram code ran longer than the wall-clock limit of 0.5 s"
+        with pytest.raises(ScriptLimitExceeded) as cpu:
+            SandboxEnvironment(busy).execute("while True:\n    pass", {})
+        assert str(cpu.value) == "diagram code used more than the CPU limit of 0.2 s"
+        with pytest.raises(ScriptCrashed) as twice:
+            env.evaluate("kill()", {})
+        assert str(twice.value) == "the sandbox worker was stopped by SIGKILL twice while running this code"
+        assert pool.retry_after == 1
+    finally:
+        pool.close()
+        busy.close()
+    with pytest.raises(SandboxUnavailable) as closed:
+        env.evaluate("x + 1", {"x": 1})
+    assert str(closed.value) == "the sandbox is shut down"
+
+
+def test_the_pool_keeps_count_of_its_workers_through_limits_and_replacements() -> None:
+    pool = WorkerPool(Limits(workers=2, cpu_seconds=0.2, uses_per_worker=2))
+    env = SandboxEnvironment(pool, {"worker": lambda: next(iter(pool.busy)).pid})
+    try:
+        for _ in range(3):
+            with pytest.raises(ScriptLimitExceeded):
+                env.execute("while True:\n    pass", {})
+            env.evaluate("1 + 1", {})
+        deadline = time.monotonic() + 5
+        while len(pool._idle) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert pool._live == 2 and len(pool._idle) == 2 and not pool.busy
+        assert all(worker.alive() for worker in pool._idle)
+    finally:
+        pool.close()
+
+
+def test_a_layer_that_is_not_active_is_warned_about_once(caplog: pytest.LogCaptureFixture) -> None:
+    pool = WorkerPool(Limits(workers=1, uses_per_worker=1, skip_layers_for_tests=("seccomp",)))
+    env = SandboxEnvironment(pool)
+    try:
+        with caplog.at_level("WARNING", logger=sandbox_pool.__name__):
+            for _ in range(3):
+                env.evaluate("x + 1", {"x": 1})
+        warnings = [r.getMessage() for r in caplog.records if r.name == sandbox_pool.__name__]
+        skipped = "skipped (a test shows the other layers alone)"
+        assert warnings == [f"sandbox layer seccomp is {skipped}; the other layers still apply"]
+    finally:
+        pool.close()
+    caplog.clear()
+    quiet = WorkerPool(Limits(workers=1))
+    try:
+        with caplog.at_level("WARNING", logger=sandbox_pool.__name__):
+            SandboxEnvironment(quiet).evaluate("x + 1", {"x": 1})
+        assert not [r for r in caplog.records if r.name == sandbox_pool.__name__]
+    finally:
+        quiet.close()
+
+
+def test_the_pools_of_the_process_are_closed_at_exit() -> None:
+    pool = shared_pool(Limits(workers=1, uses_per_worker=7))
+    env = SandboxEnvironment(pool)
+    assert env.evaluate("x + 1", {"x": 1}) == 2
+    sandbox_pool._close_pools()
+    with pytest.raises(SandboxUnavailable, match="shut down"):
+        env.evaluate("x + 1", {"x": 1})
+    with sandbox_pool._pools_lock:
+        sandbox_pool._pools.clear()  # the later tests get pools of their own
+    assert shared_pool(Limits()).describe()["limits"] == "active"
+
+
+def test_an_error_of_the_code_keeps_its_worker_and_a_limit_does_not() -> None:
+    pool = WorkerPool(Limits(workers=1, memory_mb=128))
+    env = SandboxEnvironment(pool, {"worker": lambda: next(iter(pool.busy)).pid})
+    try:
+        first = env.evaluate("worker()", {})
+        with pytest.raises(ScriptRaised):
+            env.evaluate("1 / 0", {})
+        assert env.evaluate("worker()", {}) == first
+        with pytest.raises(ScriptLimitExceeded):
+            env.execute("x = 'a' * 1000000\ny = [x + str(i) for i in range(300)]", {})
+        assert env.evaluate("worker()", {}) != first
     finally:
         pool.close()

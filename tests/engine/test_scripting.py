@@ -648,7 +648,8 @@ def test_messages_of_failures_in_a_workflow(engine: SandboxScriptEngine) -> None
     assert str(condition.value).startswith("Error evaluating expression 'y + missing_value > 1'")
     with pytest.raises(WorkflowTaskException) as script:
         run_workflow(engine, "a = 1\nb = 2\nc = a / 0")
-    assert "Python script error on line 3: 'c = a / 0'" in str(script.value)
+    assert script.value.notes == ["Python script error on line 3: 'c = a / 0'"]
+    assert str(script.value) == f"ZeroDivisionError: division by zero. {script.value.notes[0]}"
     with pytest.raises(ScriptRaised) as bare:
         engine.environment.execute("raise ValueError()", {})
     assert str(bare.value) == "ValueError"

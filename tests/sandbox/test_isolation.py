@@ -178,14 +178,17 @@ def test_cpu_limit_holds_even_when_the_code_lifts_its_own(breached: SandboxEnvir
 def test_each_evaluation_runs_under_its_own_kernel_cpu_limit(breached: SandboxEnvironment) -> None:
     context: dict[str, Any] = {}
     breached.execute(
-        "import math, resource, time\n"
+        "import math, os, resource, time\n"
         "soft, hard = resource.getrlimit(resource.RLIMIT_CPU)\n"
         "expected = math.ceil(time.process_time() + 0.2)\n"
         "memory = list(resource.getrlimit(resource.RLIMIT_AS))\n"
         "processes = list(resource.getrlimit(resource.RLIMIT_NPROC))\n"
-        "files = list(resource.getrlimit(resource.RLIMIT_FSIZE))",
+        "files = list(resource.getrlimit(resource.RLIMIT_FSIZE))\n"
+        "cores = list(resource.getrlimit(resource.RLIMIT_CORE))\n"
+        "nice = os.getpriority(os.PRIO_PROCESS, 0)",
         context,
     )
+    assert context["cores"] == [0, 0] and context["nice"] == 10  # the server's requests go first
     assert context["memory"] == [128 * 1024 * 1024] * 2
     assert context["processes"] == [0, 0] and context["files"] == [0, 0]
     # The soft limit was set for this evaluation (0.2 s more, in the kernel's whole seconds)...
@@ -375,3 +378,10 @@ def test_a_worker_that_stops_reading_cannot_hold_the_server() -> None:
         assert time.monotonic() - started < 4
     finally:
         pool.close()
+
+
+def test_a_worker_that_exits_in_the_middle_is_replaced_then_blamed(breached: SandboxEnvironment) -> None:
+    with pytest.raises(ScriptCrashed) as info:
+        breached.execute("import os\nos._exit(0)", {})
+    assert str(info.value) == "the sandbox worker exited (status 0) twice while running this code"
+    assert breached.evaluate("2 * 21", {}) == 42
