@@ -31,7 +31,9 @@ def _kill_busy(pool: WorkerPool) -> None:
         os.kill(worker.pid, signal.SIGKILL)
 
 
-def test_a_worker_killed_mid_evaluation_is_replaced_and_the_evaluation_served(pool: WorkerPool) -> None:
+def test_a_worker_killed_mid_evaluation_is_replaced_and_the_evaluation_served(
+    pool: WorkerPool, caplog: pytest.LogCaptureFixture
+) -> None:
     calls: list[int] = []
 
     def hook() -> int:
@@ -42,9 +44,14 @@ def test_a_worker_killed_mid_evaluation_is_replaced_and_the_evaluation_served(po
 
     env = SandboxEnvironment(pool, {"hook": hook})
     context: dict[str, Any] = {"x": 1}
-    env.execute("y = hook() + x", context)
+    with caplog.at_level("WARNING", logger=sandbox_pool.__name__):
+        env.execute("y = hook() + x", context)
     assert context == {"x": 1, "y": 8}
     assert len(calls) == 2
+    [record] = [r for r in caplog.records if r.name == sandbox_pool.__name__]
+    assert record.getMessage().endswith(
+        "died (the sandbox worker was stopped by SIGKILL); running the evaluation again"
+    )
     assert env.evaluate("x * 2", {"x": 4}) == 8
 
 
@@ -80,6 +87,7 @@ def test_an_exhausted_pool_refuses_in_time_with_retry_after(pool: WorkerPool) ->
     with pytest.raises(SandboxUnavailable) as info:
         env.evaluate("x + 1", {"x": 1})
     assert 0.25 < time.monotonic() - began < 1.4
+    assert str(info.value) == "all 1 sandbox workers are busy"
     assert isinstance(info.value, Unavailable)
     assert info.value.retry_after == 3
     holder.join()
@@ -269,3 +277,13 @@ def test_an_error_of_the_code_keeps_its_worker_and_a_limit_does_not() -> None:
         assert env.evaluate("worker()", {}) != first
     finally:
         pool.close()
+
+
+def test_a_worker_that_died_while_idle_is_not_handed_out(pool: WorkerPool) -> None:
+    env = SandboxEnvironment(pool)
+    assert env.evaluate("x + 1", {"x": 1}) == 2
+    [idle] = pool._idle
+    os.kill(idle.pid, signal.SIGKILL)
+    idle.process.wait()
+    assert env.evaluate("x + 2", {"x": 1}) == 3
+    assert pool._live == 1 and len(pool._idle) == 1 and pool._idle[0].pid != idle.pid

@@ -5,10 +5,13 @@ pass because, say, an import failed instead."""
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import re
 import signal
 import sqlite3
+import struct
 import time
 from pathlib import Path
 from typing import Any
@@ -314,8 +317,9 @@ def test_a_worker_answering_out_of_turn_serves_nobody_again(breached: SandboxEnv
         "for fd in range(3, 10):\n    try:\n        os.write(fd, struct.pack('>I', len(body)) + body)\n"
         "    except OSError:\n        pass\nwhile True:\n    pass"
     )
-    with pytest.raises(ScriptCrashed, match="broke its protocol"):
+    with pytest.raises(ScriptCrashed) as info:
         breached.execute(script, {})
+    assert str(info.value) == "the sandbox worker broke its protocol"
     started = time.monotonic()
     assert breached.evaluate("2 + 2", {}) == 4
     assert time.monotonic() - started < 3.0
@@ -385,3 +389,56 @@ def test_a_worker_that_exits_in_the_middle_is_replaced_then_blamed(breached: San
         breached.execute("import os\nos._exit(0)", {})
     assert str(info.value) == "the sandbox worker exited (status 0) twice while running this code"
     assert breached.evaluate("2 * 21", {}) == 42
+
+
+def test_the_seccomp_program_instruction_by_instruction() -> None:
+    program = lockdown.seccomp_program({"socket": 41}, 0xC000003E)
+    instructions = [struct.unpack("=HBBI", program[i : i + 8]) for i in range(0, len(program), 8)]
+    assert instructions == [
+        (0x20, 0, 0, 4),  # load the architecture
+        (0x15, 1, 0, 0xC000003E),  # x86-64: skip the next
+        (0x06, 0, 0, 0x80000000),  # anything else: kill the process
+        (0x20, 0, 0, 0),  # load the system call number
+        (0x35, 0, 1, 0x40000000),  # the x32 ABI...
+        (0x06, 0, 0, 0x00050001),  # ...is refused with EPERM
+        (0x15, 0, 1, 41),  # socket...
+        (0x06, 0, 0, 0x00050001),  # ...is refused with EPERM
+        (0x06, 0, 0, 0x7FFF0000),  # everything else is allowed
+    ]
+
+
+def test_landlock_constants_are_the_kernels() -> None:
+    header = Path("/usr/include/linux/landlock.h").read_text()
+    pattern = r"#define LANDLOCK_ACCESS_FS_(\w+)\s+\(1ULL << (\d+)\)"
+    bits = {m[1]: int(m[2]) for m in re.finditer(pattern, header)}
+    version = re.search(r"#define LANDLOCK_CREATE_RULESET_VERSION\s+\(1U << (\d+)\)", header)
+    assert version is not None and 1 << int(version[1]) == lockdown._LANDLOCK_CREATE_RULESET_VERSION
+    assert lockdown._FS_RIGHTS_BY_ABI[1] == sum(1 << bit for bit in bits.values() if bit <= bits["MAKE_SYM"])
+    assert lockdown._FS_RIGHTS_BY_ABI[2] == (1 << (bits["REFER"] + 1)) - 1
+    # Newer than this header (Linux 6.1), as the kernel's UAPI numbers them: TRUNCATE 1 << 14
+    # (ABI 3), IOCTL_DEV 1 << 15 (ABI 5), TCP bind and connect 1 << 0 and 1 << 1 (ABI 4), the
+    # abstract-unix-socket and signal scopes 1 << 0 and 1 << 1 (ABI 6).
+    by_abi = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1 << 16) - 1}
+    assert by_abi == lockdown._FS_RIGHTS_BY_ABI
+    assert (lockdown._NET_BIND_TCP, lockdown._NET_CONNECT_TCP) == (1, 2)
+    assert (lockdown._SCOPE_ABSTRACT_UNIX_SOCKET, lockdown._SCOPE_SIGNAL) == (1, 2)
+
+
+def test_a_failing_system_call_says_which_and_why() -> None:
+    ctypes.set_errno(errno.EPERM)
+    with pytest.raises(OSError) as info:
+        lockdown._check(-1, "landlock ruleset")
+    assert info.value.errno == errno.EPERM
+    assert str(info.value) == "[Errno 1] landlock ruleset: Operation not permitted"
+    assert lockdown._check(3, "fine") == 3
+
+
+def test_a_frame_that_is_not_a_message_is_refused(breached: SandboxEnvironment) -> None:
+    forge = (
+        "import os, struct\nbody = b'[1, 2]'\n"
+        "for fd in range(3, 10):\n    try:\n        os.write(fd, struct.pack('>I', len(body)) + body)\n"
+        "    except OSError:\n        pass\nwhile True:\n    pass"
+    )
+    with pytest.raises(ScriptCrashed) as info:
+        breached.evaluate("exec(forge)", {"forge": forge})
+    assert str(info.value) == "the worker sent something that is not a message twice while running this code"
