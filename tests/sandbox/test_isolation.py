@@ -77,6 +77,15 @@ def probe(env: SandboxEnvironment, body: str, **data: Any) -> str:
     return context["result"]
 
 
+def forged_frame(body: bytes, then: str) -> str:
+    """Broken-out code that writes a frame of its own to the server's pipe, then does `then`."""
+    return (
+        f"import os, struct\nbody = {body!r}\n"
+        "for fd in range(3, 10):\n    try:\n        os.write(fd, struct.pack('>I', len(body)) + body)\n"
+        f"    except OSError:\n        pass\n{then}"
+    )
+
+
 def test_the_probe_itself_reports_success(breached: SandboxEnvironment) -> None:
     assert probe(breached, "x = os.getpid()") == "allowed"
 
@@ -312,11 +321,7 @@ def test_unrestricted_code_needs_a_pool_made_for_tests() -> None:
 def test_a_worker_answering_out_of_turn_serves_nobody_again(breached: SandboxEnvironment) -> None:
     # Broken-out code sends a well-framed message that is no answer, then keeps the CPU busy:
     # kept in the pool, it would make the next evaluation (another instance's) fail.
-    script = (
-        "import os, json, struct\nbody = json.dumps({'forged': 1}).encode()\n"
-        "for fd in range(3, 10):\n    try:\n        os.write(fd, struct.pack('>I', len(body)) + body)\n"
-        "    except OSError:\n        pass\nwhile True:\n    pass"
-    )
+    script = forged_frame(b'{"forged": 1}', "while True:\n    pass")
     with pytest.raises(ScriptCrashed) as info:
         breached.execute(script, {})
     assert str(info.value) == "the sandbox worker broke its protocol"
@@ -345,11 +350,7 @@ def test_system_calls_through_the_x32_abi_are_refused(breached: SandboxEnvironme
 
 def test_an_answer_of_the_wrong_kind_is_no_result(breached: SandboxEnvironment) -> None:
     # Broken-out code answers an expression as if it were a script, then exits.
-    forge = (
-        "import os, struct\nbody = b'{\"data\": {}}'\n"
-        "for fd in range(3, 10):\n    try:\n        os.write(fd, struct.pack('>I', len(body)) + body)\n"
-        "    except OSError:\n        pass\nos._exit(0)"
-    )
+    forge = forged_frame(b'{"data": {}}', "os._exit(0)")
     with pytest.raises(ScriptValueError, match="^the sandbox worker gave no result$"):
         breached.evaluate("exec(forge)", {"forge": forge})
     assert breached.evaluate("3 * 3", {}) == 9
@@ -434,11 +435,7 @@ def test_a_failing_system_call_says_which_and_why() -> None:
 
 
 def test_a_frame_that_is_not_a_message_is_refused(breached: SandboxEnvironment) -> None:
-    forge = (
-        "import os, struct\nbody = b'[1, 2]'\n"
-        "for fd in range(3, 10):\n    try:\n        os.write(fd, struct.pack('>I', len(body)) + body)\n"
-        "    except OSError:\n        pass\nwhile True:\n    pass"
-    )
+    forge = forged_frame(b"[1, 2]", "while True:\n    pass")
     with pytest.raises(ScriptCrashed) as info:
         breached.evaluate("exec(forge)", {"forge": forge})
     assert str(info.value) == "the worker sent something that is not a message twice while running this code"
