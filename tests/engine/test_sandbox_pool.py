@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.engine import sandbox_pool
+from app.engine import sandbox_pool, sandbox_process
 from app.engine.sandbox_pool import Limits, WorkerPool, shared_pool
 from app.engine.script_errors import SandboxUnavailable, ScriptCrashed, ScriptLimitExceeded, ScriptRaised
 from app.engine.scripting import SandboxEnvironment, sandbox_unavailable_in
@@ -119,7 +119,7 @@ def test_one_pool_per_process_and_limits() -> None:
 
 
 def test_a_worker_that_cannot_start_makes_the_request_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox_pool, "_BOOT", "import sys; sys.exit('no interpreter for you')")
+    monkeypatch.setattr(sandbox_process, "_BOOT", "import sys; sys.exit('no interpreter for you')")
     pool = WorkerPool(Limits(workers=1))
     with pytest.raises(SandboxUnavailable) as info:
         SandboxEnvironment(pool).evaluate("x + 1", {"x": 1})
@@ -127,7 +127,7 @@ def test_a_worker_that_cannot_start_makes_the_request_unavailable(monkeypatch: p
         "a sandbox worker could not start: the sandbox worker exited (status 1) (no interpreter for you)"
     )
     assert pool._live == 0 and not pool.busy
-    monkeypatch.setattr(sandbox_pool, "_BOOT", "import os; os.kill(os.getpid(), 9)")
+    monkeypatch.setattr(sandbox_process, "_BOOT", "import os; os.kill(os.getpid(), 9)")
     with pytest.raises(SandboxUnavailable) as killed:
         SandboxEnvironment(pool).evaluate("x + 1", {"x": 1})
     assert str(killed.value) == "a sandbox worker could not start: the sandbox worker was stopped by SIGKILL"
@@ -174,7 +174,7 @@ def test_waiting_for_the_server_is_not_cpu_time() -> None:
 
 
 def test_calls_from_a_worker_are_answered_in_the_protocols_words() -> None:
-    call = sandbox_pool._call
+    call = sandbox_process.call_server
     unknown = {"raise": {"type": "NameError", "message": "no function 'nope'"}}
     assert call({}, {"call": "nope", "args": []}) == unknown
     assert call({"f": len}, {"call": "f", "args": "x"})["raise"]["type"] == "NameError"
