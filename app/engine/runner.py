@@ -6,10 +6,10 @@ saves the workflow only when the whole step succeeded (or records the error stat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -28,49 +28,14 @@ from SpiffWorkflow.util.task import TaskState
 from .clock import current_clock
 from .errors import EngineError, MessageNotAwaited, TaskNotReady
 from .features import spec_features
-from .script_errors import SandboxUnavailable, ScriptError
-from .scripting import sandbox_unavailable_in
+from .script_errors import SandboxUnavailable
 from .serializer import LoadedSpecs
+from .step_errors import guarded
 from .views import HumanTaskView, MessageWaitView, TimerView, WorkflowSnapshot
 
-T = TypeVar("T")
 LANGUAGES = ("kk", "ru", "en")
 # Guards against a diagram whose gateways keep producing engine work forever.
 MAX_ENGINE_ROUNDS = 1000
-
-
-def _engine_error(exc: Exception) -> EngineError:
-    task = getattr(exc, "task", None)
-    element_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
-    message = str(exc)
-    notes = getattr(exc, "__notes__", None)
-    if notes:
-        message = f"{message} ({'; '.join(notes)})"
-    limit = next((e.limit for e in _causes(exc) if isinstance(e, ScriptError) and e.limit), None)
-    return EngineError(
-        message, element_id=element_id, task_id=str(task.id) if task is not None else None, limit=limit
-    )
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    found: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in found:
-        found.append(current)
-        current = current.__cause__ or current.__context__
-    return found
-
-
-def _guarded(step: Callable[[], T]) -> T:
-    try:
-        return step()
-    except EngineError:
-        raise
-    except Exception as exc:  # diagram code can fail in any way; the worker reports it as one
-        unavailable = sandbox_unavailable_in(exc)
-        if unavailable is not None:
-            raise unavailable from None  # not the diagram's fault: nothing is recorded
-        raise _engine_error(exc) from exc
 
 
 def _run_engine(workflow: BpmnWorkflow) -> None:
@@ -92,7 +57,7 @@ def create(specs: LoadedSpecs, data: Mapping[str, Any], script_engine: PythonScr
 
 
 def advance(workflow: BpmnWorkflow) -> None:
-    _guarded(lambda: _run_engine(workflow))
+    guarded(lambda: _run_engine(workflow))
 
 
 def attach(workflow: BpmnWorkflow, script_engine: PythonScriptEngine) -> BpmnWorkflow:
@@ -106,8 +71,8 @@ def complete_task(workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any])
     if task is None or not task.task_spec.manual or task.state != TaskState.READY:
         raise TaskNotReady(f"task {task_id} is not waiting to be completed")
     task.data.update(data)
-    _guarded(task.run)
-    _guarded(lambda: _run_engine(workflow))
+    guarded(task.run)
+    guarded(lambda: _run_engine(workflow))
 
 
 def fire_timers(workflow: BpmnWorkflow) -> list[TimerView]:
@@ -116,8 +81,8 @@ def fire_timers(workflow: BpmnWorkflow) -> list[TimerView]:
     now = current_clock().now()
     due = [t for t in waiting_timers(workflow) if t.due_at < now]
     cycles = {t.task_id: _cycle_value(workflow, t.task_id) for t in due}
-    _guarded(workflow.refresh_timers)
-    _guarded(lambda: _run_engine(workflow))
+    guarded(workflow.refresh_timers)
+    guarded(lambda: _run_engine(workflow))
     still_waiting = {(t.task_id, t.due_at) for t in waiting_timers(workflow)}
     fired = []
     for timer in due:
@@ -189,8 +154,8 @@ def start_timers(specs: LoadedSpecs, script_engine: PythonScriptEngine, base: da
         if workflow is None:
             workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
         task = workflow.get_tasks(spec_name=spec.name)[0]
-        value = _guarded(lambda: script_engine.evaluate(task, event_definition.expression))  # noqa: B023
-        found.append(_guarded(lambda: _start_timer(spec.bpmn_id, event_definition, str(value), base)))  # noqa: B023
+        value = guarded(lambda: script_engine.evaluate(task, event_definition.expression))  # noqa: B023
+        found.append(guarded(lambda: _start_timer(spec.bpmn_id, event_definition, str(value), base)))  # noqa: B023
     return found
 
 
@@ -249,8 +214,8 @@ def deliver_message(
     # expressions), so the content carries them along with the payload.
     content = {**correlations, **payload}
     event = BpmnEvent(MessageEventDefinition(name), payload=content, correlations=matched[0])
-    _guarded(lambda: workflow.send_event(event))
-    _guarded(lambda: _run_engine(workflow))
+    guarded(lambda: workflow.send_event(event))
+    guarded(lambda: _run_engine(workflow))
 
 
 def retry(workflow: BpmnWorkflow) -> None:
@@ -259,7 +224,7 @@ def retry(workflow: BpmnWorkflow) -> None:
         raise TaskNotReady("no failed step to retry")
     for task in failed:
         task._set_state(TaskState.READY)
-    _guarded(lambda: _run_engine(workflow))
+    guarded(lambda: _run_engine(workflow))
 
 
 def cancel(workflow: BpmnWorkflow) -> None:

@@ -11,7 +11,7 @@ Only the simplest expressions (`simple_expressions`) are evaluated in the server
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -188,19 +188,22 @@ def make_script_engine(
     return SandboxScriptEngine(SandboxEnvironment(pool, functions, unrestricted=unrestricted))
 
 
-def sandbox_unavailable_in(exc: BaseException) -> SandboxUnavailable | None:
-    """The SandboxUnavailable behind an error that SpiffWorkflow or a caller wrapped, if any."""
+def error_chain(exc: BaseException) -> Iterator[BaseException]:
+    """An error, what it wraps (SpiffWorkflow keeps it in `exception`) and what caused it, in turn."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, SandboxUnavailable):
-            return current
         seen.add(id(current))
+        yield current
         wrapped = getattr(current, "exception", None)
-        if isinstance(wrapped, SandboxUnavailable):
-            return wrapped
+        if isinstance(wrapped, BaseException):
+            yield wrapped
         current = current.__cause__ or current.__context__
-    return None
+
+
+def sandbox_unavailable_in(exc: BaseException) -> SandboxUnavailable | None:
+    """The SandboxUnavailable behind an error that SpiffWorkflow or a caller wrapped, if any."""
+    return next((e for e in error_chain(exc) if isinstance(e, SandboxUnavailable)), None)
 
 
 @lru_cache(maxsize=4096)
