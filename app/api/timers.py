@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from ..services import timers
+from ..services import timer_admin
 from . import bp
 from .common import current_actor, int_arg, json_body, services
 
@@ -13,7 +13,7 @@ from .common import current_actor, int_arg, json_body, services
 def list_timers():
     """Upcoming timers, earliest first (administrators)."""
     return {
-        "timers": timers.list_timers(
+        "timers": timer_admin.list_timers(
             services(),
             current_actor(),
             model_id=request.args.get("process_model") or None,
@@ -26,10 +26,10 @@ def list_timers():
 
 @bp.post("/timers/<int:timer_id>/fire")
 def fire_timer(timer_id: int):
-    return timers.fire_timer_now(services(), current_actor(), timer_id)
+    return timer_admin.fire_timer_now(services(), current_actor(), timer_id)
 
 
 @bp.post("/timers/<int:timer_id>/move")
 def move_timer(timer_id: int):
     actor = current_actor()
-    return timers.move_timer(services(), actor, timer_id, json_body().get("due_at"))
+    return timer_admin.move_timer(services(), actor, timer_id, json_body().get("due_at"))

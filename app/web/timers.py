@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..errors import AppError
-from ..services import timers
+from ..services import timer_admin
 from . import bp
 from .common import actor, services
 
@@ -17,7 +17,7 @@ from .common import actor, services
 @bp.get("/timers")
 def timers_page():
     model_id = request.args.get("process_model") or None
-    upcoming = timers.list_timers(services(), actor(), model_id=model_id, limit=200)
+    upcoming = timer_admin.list_timers(services(), actor(), model_id=model_id, limit=200)
     return render_template("timers.html", timers=upcoming, process_model=model_id or "")
 
 
@@ -32,7 +32,7 @@ def _local_to_aware(value: str) -> datetime:
 @bp.post("/timers/<int:timer_id>/fire")
 def fire_timer(timer_id: int):
     try:
-        timers.fire_timer_now(services(), actor(), timer_id)
+        timer_admin.fire_timer_now(services(), actor(), timer_id)
         flash(_("The timer fired."), "success")
     except AppError as exc:
         flash(exc.message, "error")
@@ -47,7 +47,7 @@ def move_timer(timer_id: int):
         flash(_("Enter a date and time."), "error")
         return redirect(url_for("web.timers_page"))
     try:
-        timers.move_timer(services(), actor(), timer_id, due_at)
+        timer_admin.move_timer(services(), actor(), timer_id, due_at)
         flash(_("The timer was moved."), "success")
     except AppError as exc:
         flash(exc.message, "error")

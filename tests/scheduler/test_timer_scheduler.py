@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.db.models import AuditRecord, WaitingTimer
 from app.scheduler import TimerScheduler
-from app.services import deployments, instances, timer_starts, timers
+from app.services import deployments, instances, timer_admin, timer_starts
 from app.services.users import SYSTEM
 from tests.conftest import START, read_fixture
 from tests.scheduler.conftest import KINDS, fired_count, wait_until
@@ -102,9 +102,9 @@ def test_storing_a_due_timer_wakes_the_scheduler_without_a_poll(ctx, clock, admi
     instance_id = instances.start_instance(ctx, SYSTEM, "timer_intermediate", {})["id"]
     scheduler = scheduler_factory(poll_seconds=86400)
     wait_until(lambda: scheduler.passes >= 1)
-    [row] = timers.list_timers(ctx, admin)
+    [row] = timer_admin.list_timers(ctx, admin)
     clock.advance(timedelta(minutes=1))
-    timers.move_timer(ctx, admin, row["id"], clock.now() - timedelta(seconds=1))
+    timer_admin.move_timer(ctx, admin, row["id"], clock.now() - timedelta(seconds=1))
     wait_until(lambda: fired_count(ctx) == 1, timeout=5)
     assert instances.get_instance(ctx, SYSTEM, instance_id)["status"] == "complete"
 

@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from app.errors import InvalidInput
-from app.services import deployments, instances, timers, users
+from app.services import deployments, instances, timer_admin, timers, users
 from app.services.users import SYSTEM
 from tests.conftest import START, make_user, read_fixture
 
@@ -220,8 +220,8 @@ def test_firing_now_and_retrying_hold_no_lock_while_diagram_code_runs(ctx):
     admin = make_user(ctx, "root", ["admins"])
     deployments.deploy(ctx, SYSTEM, hostile("x = 0\nwhile True:\n    x += 1", timer='"PT1H"'))
     instance_id = instances.start_instance(ctx, SYSTEM, "hostile", {})["id"]
-    [timer] = timers.list_timers(ctx, admin)
-    assert _write_meanwhile(ctx, lambda: timers.fire_timer_now(ctx, admin, timer["id"])) < 0.3
+    [timer] = timer_admin.list_timers(ctx, admin)
+    assert _write_meanwhile(ctx, lambda: timer_admin.fire_timer_now(ctx, admin, timer["id"])) < 0.3
     view = instances.get_instance(ctx, admin, instance_id)
     assert view["status"] == "error" and "CPU limit" in view["error"]["message"]
     assert _write_meanwhile(ctx, lambda: instances.retry_instance(ctx, admin, instance_id)) < 0.3

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.db.models import AuditRecord, WaitingTimer
 from app.engine.clock import ManualClock
 from app.errors import Forbidden, InvalidInput, NotFound
-from app.services import instances, tasks, timer_wakeups, timers
+from app.services import instances, tasks, timer_admin, timer_wakeups, timers
 from app.services.users import SYSTEM
 from tests.conftest import START, TIMER_KINDS, make_user
 
@@ -202,7 +202,7 @@ def test_storing_a_timer_calls_the_wakeup_hook_after_commit(ctx, clock, admin):
 def test_admin_moves_a_timer_and_it_stays_moved(ctx, clock, admin):
     instance_id = start(ctx, "timer_boundary_noninterrupting")
     [row] = timer_rows(ctx, instance_id)
-    view = timers.move_timer(ctx, admin, row.id, START + 3 * HOUR)
+    view = timer_admin.move_timer(ctx, admin, row.id, START + 3 * HOUR)
     assert view["id"] == row.id and view["due_at"] == (START + 3 * HOUR).isoformat()
     clock.set(START + 2 * HOUR)
     assert run(ctx) == 0  # the old due time has passed: nothing fires
@@ -220,7 +220,7 @@ def test_admin_moves_a_timer_and_it_stays_moved(ctx, clock, admin):
 def test_moving_a_cycle_moves_its_next_occurrence(ctx, clock, admin):
     instance_id = start(ctx, "timer_boundary_cycle")
     [row] = timer_rows(ctx, instance_id)
-    timers.move_timer(ctx, admin, row.id, START + 2 * HOUR)
+    timer_admin.move_timer(ctx, admin, row.id, START + 2 * HOUR)
     clock.set(START + 2 * HOUR + TICK)
     assert run(ctx) == 1
     [following] = timer_rows(ctx, instance_id)
@@ -230,7 +230,7 @@ def test_moving_a_cycle_moves_its_next_occurrence(ctx, clock, admin):
 def test_admin_fires_a_timer_now(ctx, clock, admin):
     instance_id = start(ctx, "timer_boundary_interrupting")
     [row] = timer_rows(ctx, instance_id)
-    result = timers.fire_timer_now(ctx, admin, row.id)
+    result = timer_admin.fire_timer_now(ctx, admin, row.id)
     assert result["status"] == "complete"
     assert result["fired"] == [
         {"task_id": row.task_id, "element_id": "deadline", "due_at": (START + HOUR).isoformat()}
@@ -238,7 +238,7 @@ def test_admin_fires_a_timer_now(ctx, clock, admin):
     [record] = fired_records(ctx)
     assert record.actor == "ada" and record.details["manual"] is True
     with pytest.raises(NotFound):
-        timers.fire_timer_now(ctx, admin, row.id)
+        timer_admin.fire_timer_now(ctx, admin, row.id)
 
 
 def test_timer_admin_needs_an_administrator(ctx, clock, admin):
@@ -246,21 +246,21 @@ def test_timer_admin_needs_an_administrator(ctx, clock, admin):
     clerk = make_user(ctx, "clerk", ["clerks"])
     [row] = timer_rows(ctx)
     with pytest.raises(Forbidden):
-        timers.list_timers(ctx, clerk)
+        timer_admin.list_timers(ctx, clerk)
     with pytest.raises(Forbidden):
-        timers.fire_timer_now(ctx, clerk, row.id)
+        timer_admin.fire_timer_now(ctx, clerk, row.id)
     with pytest.raises(Forbidden):
-        timers.move_timer(ctx, clerk, row.id, START)
-    [listed] = timers.list_timers(ctx, admin)
+        timer_admin.move_timer(ctx, clerk, row.id, START)
+    [listed] = timer_admin.list_timers(ctx, admin)
     assert listed["process_model"] == "timer_intermediate" and listed["claimed_by"] is None
 
 
 def test_move_refuses_a_naive_date_and_a_finished_instance(ctx, clock, admin):
     with pytest.raises(InvalidInput):
-        timers.parse_due_at("2026-03-02T10:00:00")
-    assert timers.parse_due_at("2026-03-02T10:00:00+05:00") == START
+        timer_admin.parse_due_at("2026-03-02T10:00:00")
+    assert timer_admin.parse_due_at("2026-03-02T10:00:00+05:00") == START
     instance_id = start(ctx, "timer_intermediate")
     [row] = timer_rows(ctx, instance_id)
     instances.cancel_instance(ctx, SYSTEM, instance_id)
     with pytest.raises(NotFound):
-        timers.move_timer(ctx, admin, row.id, START)
+        timer_admin.move_timer(ctx, admin, row.id, START)
