@@ -7,19 +7,19 @@ transaction, so the inbox, the scheduler and message routing never deserialize i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC
 from functools import partial
 from typing import Any, TypeVar
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from sqlalchemy import Connection, Row, Select, bindparam, delete, insert, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import Row, Select, bindparam, insert, select, update
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
-from ..db.models import HumanTask, MessageSubscription, ProcessInstance, User, WaitingTimer
+from ..db.models import HumanTask, ProcessInstance, WaitingTimer
 from ..engine import runner
 from ..engine.errors import EngineError
 from ..engine.features import SpecFeatures, spec_features
@@ -31,32 +31,11 @@ from ..errors import NotFound
 from .audit import json_safe
 from .context import ServiceContext
 from .deployments import specs_by_id
-from .timer_wakeups import note_timer_stored
+from .side_tables import TaskRow, sync_messages, sync_tasks, sync_timers
 from .uow import UnitOfWork
 from .users import group_members
 
 R = TypeVar("R", HumanTask, WaitingTimer)
-
-
-@dataclass
-class TaskRow:
-    """A row of `human_tasks` as plain values (read or written with Core statements)."""
-
-    id: str
-    instance_id: int
-    model_id: str
-    element_id: str
-    name: str
-    titles: Any
-    lane: str | None
-    group_name: str | None
-    assignee_id: int | None
-    reserved: bool
-    form_schema: str | None
-    form_ui_schema: str | None
-    instructions: str | None
-    created_at: datetime
-    due_at: datetime | None
 
 
 @dataclass
@@ -100,8 +79,6 @@ _UPDATE_INSTANCE = (
     )
 )
 _TASKS = HumanTask.__table__
-_TIMERS = WaitingTimer.__table__
-_SUBSCRIPTIONS = MessageSubscription.__table__
 _SELECT_TASKS = select(_TASKS).where(_TASKS.c.instance_id == bindparam("instance_id"))
 _TASK_COLUMNS = tuple(column.key for column in _TASKS.columns)
 _TASKS_WITH_ROW_VERSION = (
@@ -109,24 +86,6 @@ _TASKS_WITH_ROW_VERSION = (
     .join(_INSTANCES, _INSTANCES.c.id == _TASKS.c.instance_id)
     .where(_TASKS.c.instance_id == _INSTANCE_ID_OF_TASK)
 )
-# Row by row (executemany): an IN list with a varying length is compiled anew for each length.
-_DELETE_TASK = delete(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
-_INSERT_TASK = insert(_TASKS)
-_SET_TASK_DUE = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(due_at=bindparam("new_due"))
-_SELECT_TIMERS = select(_TIMERS.c.id, _TIMERS.c.task_id, _TIMERS.c.due_at).where(
-    _TIMERS.c.instance_id == bindparam("instance_id")
-)
-_DELETE_TIMER = delete(_TIMERS).where(_TIMERS.c.id == bindparam("timer_id"))
-_DELETE_TIMER_BY_KEY = delete(_TIMERS).where(
-    _TIMERS.c.instance_id == bindparam("instance_id"),
-    _TIMERS.c.task_id == bindparam("task_id"),
-    _TIMERS.c.due_at == bindparam("due_at"),
-)
-_INSERT_TIMER = insert(_TIMERS)
-_DELETE_SUBSCRIPTIONS = delete(_SUBSCRIPTIONS).where(_SUBSCRIPTIONS.c.instance_id == bindparam("instance_id"))
-_INSERT_SUBSCRIPTION = insert(_SUBSCRIPTIONS)
-
-
 def script_engine(ctx: ServiceContext, uow: UnitOfWork):
     functions = diagram_functions(
         ctx.clock, ctx.calendar, lambda name: group_members(uow, name), tz=ctx.settings.timezone
@@ -330,13 +289,13 @@ def save_workflow(
     open_tasks: list[TaskRow] = []
     if features.human_tasks:
         existing = {} if is_new else (tasks if tasks is not None else tasks_of(uow, instance.id))
-        open_tasks = _sync_tasks(
+        open_tasks = sync_tasks(
             uow, connection, instance, snap.human_tasks if running else [], now, existing
         )
     if features.timers:
-        _sync_timers(uow.session, connection, instance, snap.timers if running else [], is_new, timers)
+        sync_timers(uow.session, connection, instance, snap.timers if running else [], is_new, timers)
     if features.messages:
-        _sync_messages(connection, instance, snap.messages if running else [], is_new)
+        sync_messages(connection, instance, snap.messages if running else [], is_new)
     if running:
         uow.after_commit(partial(_keep, ctx, instance, workflow, open_tasks))
     return open_tasks
@@ -391,111 +350,3 @@ def tasks_of(uow: UnitOfWork, instance_id: int) -> dict[str, TaskRow]:
 def _task_rows(rows: Iterable[Row]) -> dict[str, TaskRow]:
     """Task rows by id, from rows that hold at least the columns of `human_tasks`."""
     return {row.id: TaskRow(**{name: row._mapping[name] for name in _TASK_COLUMNS}) for row in rows}
-
-
-def _sync_tasks(
-    uow: UnitOfWork,
-    connection: Connection,
-    instance: ProcessInstance,
-    views: list,
-    now: datetime,
-    existing: Mapping[str, TaskRow],
-) -> list[TaskRow]:
-    current = {view.task_id: view for view in views}
-    gone = [task_id for task_id in existing if task_id not in current]
-    if gone:
-        connection.execute(_DELETE_TASK, [{"task_id": task_id} for task_id in gone])
-    reserved_for = _user_ids(uow, {v.assignee for v in views if v.assignee and v.task_id not in existing})
-    open_tasks: list[TaskRow] = []
-    new_rows: list[TaskRow] = []
-    for task_id, view in current.items():
-        # In UTC, as the rows read back are: views built from these rows must not differ.
-        due_at = view.due_at.astimezone(UTC) if view.due_at else None
-        row = existing.get(task_id)
-        if row is None:
-            row = TaskRow(
-                id=task_id,
-                instance_id=instance.id,
-                model_id=instance.model_id,
-                element_id=view.element_id,
-                name=view.name,
-                titles=view.titles,
-                lane=view.lane,
-                group_name=view.lane,
-                assignee_id=reserved_for.get(view.assignee or ""),
-                reserved=(view.assignee or "") in reserved_for,
-                form_schema=view.form_schema,
-                form_ui_schema=view.form_ui_schema,
-                instructions=view.instructions,
-                created_at=now,
-                due_at=due_at,
-            )
-            new_rows.append(row)
-        elif row.due_at != due_at:
-            connection.execute(_SET_TASK_DUE, {"task_id": task_id, "new_due": due_at})
-            row = replace(row, due_at=due_at)
-        open_tasks.append(row)
-    if new_rows:
-        # vars(), not asdict(), which deep-copies every value; one row is not an executemany.
-        rows = [vars(row) for row in new_rows]
-        connection.execute(_INSERT_TASK, rows[0] if len(rows) == 1 else rows)
-    return open_tasks
-
-
-def _user_ids(uow: UnitOfWork, usernames: set[str]) -> dict[str, int]:
-    if not usernames:
-        return {}
-    rows = uow.session.execute(select(User.username, User.id).where(User.username.in_(usernames)))
-    return {username: user_id for username, user_id in rows}
-
-
-def _sync_timers(
-    session: Session,
-    connection: Connection,
-    instance: ProcessInstance,
-    timers: list[TimerView],
-    is_new: bool,
-    stored: Sequence[TimerView] | None,
-) -> None:
-    """`stored`: the timers the instance's rows hold, when the caller knows them (they are the
-    waiting timers of the state it loaded, which was saved with them): no read, and the rows
-    that went are deleted by what identifies them."""
-    if is_new:
-        existing: dict[tuple[str, datetime], dict[str, Any]] = {}
-    elif stored is not None:
-        existing = {
-            (t.task_id, t.due_at): {"instance_id": instance.id, "task_id": t.task_id, "due_at": t.due_at}
-            for t in stored
-        }
-    else:
-        rows = connection.execute(_SELECT_TIMERS, {"instance_id": instance.id})
-        existing = {(row.task_id, row.due_at): {"timer_id": row.id} for row in rows}
-    current = {(t.task_id, t.due_at): t for t in timers}
-    gone = [match for key, match in existing.items() if key not in current]
-    if gone:
-        connection.execute(_DELETE_TIMER if stored is None else _DELETE_TIMER_BY_KEY, gone)
-    added = [
-        {"instance_id": instance.id, "task_id": v.task_id, "element_id": v.element_id, "due_at": v.due_at}
-        for key, v in current.items()
-        if key not in existing
-    ]
-    if added:
-        connection.execute(_INSERT_TIMER, added)
-        note_timer_stored(session, min(row["due_at"] for row in added))
-
-
-def _sync_messages(connection: Connection, instance: ProcessInstance, waits: list, is_new: bool) -> None:
-    if not is_new:
-        connection.execute(_DELETE_SUBSCRIPTIONS, {"instance_id": instance.id})
-    if waits:
-        connection.execute(
-            _INSERT_SUBSCRIPTION,
-            [
-                {
-                    "instance_id": instance.id,
-                    "message_name": w.name,
-                    "correlations": json_safe(w.correlations),
-                }
-                for w in waits
-            ],
-        )
