@@ -137,18 +137,8 @@ def test_nothing_of_the_server_is_inherited(breached: SandboxEnvironment) -> Non
 
 
 def test_no_connection_to_the_database_server(breached: SandboxEnvironment) -> None:
-    # The socket module is not loaded and cannot be (no file may be opened): call libc directly.
-    body = (
-        "import ctypes, struct\n"
-        "libc = ctypes.CDLL(None, use_errno=True)\n"
-        "fd = libc.socket(2, 1, 0)\n"
-        "if fd < 0:\n"
-        "    raise OSError(ctypes.get_errno(), 'socket')\n"
-        "address = struct.pack('!HH4s8x', 2, 5432, bytes([127, 0, 0, 1]))\n"
-        "if libc.connect(fd, address, len(address)) < 0:\n"
-        "    raise OSError(ctypes.get_errno(), 'connect')"
-    )
-    assert probe(breached, body) == "EPERM"
+    # The socket module is not loaded and cannot be (no file may be opened): libc directly.
+    assert probe(breached, SOCKET_CONNECT) == "EPERM"
 
 
 @pytest.mark.parametrize(
