@@ -18,6 +18,8 @@ from app.engine.clock import Clock
 OFFICE_CLOSES = time(18, 30)
 # About four years of working days: far beyond any legal term, small enough to compute at once.
 MAX_WORKING_DAYS = 1000
+# Terms and limits in months: ten years is beyond any of the Assembly's.
+MAX_TERM_MONTHS = 120
 
 
 def diagram_functions(
@@ -56,6 +58,43 @@ def diagram_functions(
         """start plus n calendar days (n may be negative), 'YYYY-MM-DD'."""
         return (_to_date(start, zone) + timedelta(days=_integer(n))).isoformat()
 
+    def add_months(start: str | date, n: int) -> str:
+        """start plus n months, 'YYYY-MM-DD'; a day the month lacks becomes its last day
+        (31 January + 1 month = 28 or 29 February), as terms in months are counted."""
+        return _plus_months(_to_date(start, zone), _integer(n), clamp=True).isoformat()
+
+    def end_of_term(start: str | date, months: int) -> str:
+        """The last day of a term of `months` months starting on `start`: the day before the same
+        date `months` later, where a date that month lacks (29 February in a common year) is the
+        first of the next month. Consecutive terms thus cover every day exactly once."""
+        months = _integer(months)
+        if not 1 <= months <= MAX_TERM_MONTHS:
+            raise ValueError(f"a term must be between 1 and {MAX_TERM_MONTHS} months, got {months}")
+        return (_plus_months(_to_date(start, zone), months, clamp=False) - timedelta(days=1)).isoformat()
+
+    def is_before(first: str | date, second: str | date) -> bool:
+        """Whether `first` comes before `second`: two dates compare as days; otherwise as moments,
+        a date standing for its first moment in the application's time zone."""
+        earlier, later = _comparable(first, second, zone)
+        return earlier < later
+
+    def is_after(first: str | date, second: str | date) -> bool:
+        """Whether `first` comes after `second` (compared as by is_before)."""
+        return is_before(second, first)
+
+    def local_date(moment: str | date) -> str:
+        """The day, 'YYYY-MM-DD', on which a date-time falls in the application's time zone."""
+        return _to_date(moment, zone).isoformat()
+
+    def day_of_registration(received_at: str) -> str:
+        """The day an appeal received at `received_at` is registered: that day if it is a working
+        day and the office is open, else the next working day."""
+        moment = _to_moment(received_at, zone)
+        day = moment.date()
+        if calendar.is_working_day(day) and moment.time() < OFFICE_CLOSES:
+            return day.isoformat()
+        return calendar.add_working_days(day, 1).isoformat()
+
     def days_until(date_str: str | date) -> int:
         """Calendar days from today to date_str; negative once it has passed."""
         return (_to_date(date_str, zone) - local_today()).days
@@ -74,6 +113,12 @@ def diagram_functions(
         "deadline_after_working_days": deadline_after_working_days,
         "add_days": add_days,
         "days_until": days_until,
+        "add_months": add_months,
+        "end_of_term": end_of_term,
+        "is_before": is_before,
+        "is_after": is_after,
+        "local_date": local_date,
+        "day_of_registration": day_of_registration,
         "group_members": members,
     }
 
@@ -106,3 +151,44 @@ def _to_date(value: Any, zone: ZoneInfo) -> date:
     if isinstance(value, date):
         return value
     raise TypeError(f"expected an ISO date string, got {type(value).__name__}")
+
+
+def _to_moment(value: Any, zone: ZoneInfo) -> datetime:
+    """A moment in the application's time zone from an ISO 8601 date-time (a date: its start)."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 date or date-time: {value!r}") from None
+        value = parsed
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=zone) if value.tzinfo is None else value.astimezone(zone)
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), zone)
+    raise TypeError(f"expected an ISO date or date-time string, got {type(value).__name__}")
+
+
+def _is_plain_date(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value.strip()) == 10
+    return isinstance(value, date) and not isinstance(value, datetime)
+
+
+def _comparable(first: Any, second: Any, zone: ZoneInfo) -> tuple[Any, Any]:
+    if _is_plain_date(first) and _is_plain_date(second):
+        return _to_date(first, zone), _to_date(second, zone)
+    return _to_moment(first, zone), _to_moment(second, zone)
+
+
+def _plus_months(start: date, months: int, *, clamp: bool) -> date:
+    if abs(months) > MAX_TERM_MONTHS:
+        raise ValueError(f"at most {MAX_TERM_MONTHS} months, got {months}")
+    index = start.year * 12 + start.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    first_of_next = date(year + (month == 12), month % 12 + 1, 1)
+    last_day = (first_of_next - timedelta(days=1)).day
+    if start.day <= last_day:
+        return date(year, month, start.day)
+    return date(year, month, last_day) if clamp else first_of_next

@@ -24,6 +24,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from .dmn_checks import check_decisions
 from .errors import BundleInvalid, Problem
+from .form_rules import RULES_PROPERTY, rule_problems
 from .scripting import check_expression, check_script
 from .timer_checks import TimerEvaluator, check_timer_value
 
@@ -32,7 +33,8 @@ SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 MAX_FILE_BYTES = 2 * 1024 * 1024
 ACCEPTED_SUFFIXES = (".bpmn", ".dmn", ".json")
-FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
+FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename", RULES_PROPERTY)
+RULES_SUFFIX = ".rules.json"
 
 
 @dataclass(frozen=True)
@@ -110,13 +112,18 @@ def _load_forms(files: Mapping[str, bytes], problems: list[Problem]) -> dict[str
         if not isinstance(document, dict):
             problems.append(Problem(name, 1, None, "a form file must hold a JSON object"))
             continue
-        if not name.endswith(".uischema.json"):
+        if not name.endswith((".uischema.json", RULES_SUFFIX)):
             try:
                 Draft202012Validator.check_schema(document)
             except SchemaError as exc:
                 path = "/".join(str(p) for p in exc.path)
                 problems.append(Problem(name, None, None, f"invalid JSON Schema at '{path}': {exc.message}"))
                 continue
+        schema = None if name.endswith(RULES_SUFFIX) else document
+        rule_errors = list(rule_problems(document, schema))
+        if rule_errors:
+            problems.extend(Problem(name, None, None, message) for message in rule_errors)
+            continue
         forms[name] = document
     return forms
 
@@ -182,6 +189,12 @@ def _check_task_spec(
         form_name = properties.get(prop)
         if form_name and form_name not in forms:
             yield file, element_id, f"{prop} '{form_name}' is not among the deployed (valid) form files"
+    rules_file, schema_file = properties.get(RULES_PROPERTY), properties.get("formJsonSchemaFilename")
+    if rules_file in forms and schema_file in forms:
+        for message in rule_problems(forms[rules_file], forms[schema_file]):
+            yield file, element_id, f"{rules_file}: {message}"
+    elif rules_file and not schema_file:
+        yield file, element_id, f"{RULES_PROPERTY} needs the form (formJsonSchemaFilename) it checks"
     if getattr(task_spec, "manual", False) and known_groups is not None:
         if not task_spec.lane:
             yield file, element_id, "a user task must sit in a lane that names a group"

@@ -28,6 +28,7 @@ from SpiffWorkflow.util.task import TaskState
 from .clock import current_clock
 from .errors import EngineError, MessageNotAwaited, TaskNotReady
 from .features import spec_features
+from .form_rules import FormRule, broken_rules, rule_context
 from .script_errors import SandboxUnavailable
 from .serializer import LoadedSpecs
 from .step_errors import guarded
@@ -73,6 +74,27 @@ def complete_task(workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any])
     task.data.update(data)
     guarded(task.run)
     guarded(lambda: _run_engine(workflow))
+
+
+def task_properties(workflow: BpmnWorkflow, task_id: str) -> dict[str, str]:
+    """The extension properties of a task's element (empty when the task is gone)."""
+    task = _find_task(workflow, task_id)
+    return dict((task.task_spec.extensions or {}).get("properties", {})) if task is not None else {}
+
+
+def broken_form_rules(
+    workflow: BpmnWorkflow,
+    task_id: str,
+    rules: list[FormRule],
+    schema: Mapping[str, Any] | None,
+    data: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """The form rules that `data`, submitted for the task, breaks (nothing is changed)."""
+    task = _find_task(workflow, task_id)
+    if task is None or not task.task_spec.manual or task.state != TaskState.READY:
+        raise TaskNotReady(f"task {task_id} is not waiting to be completed")
+    context = rule_context(schema, task.data, data)
+    return broken_rules(workflow.script_engine.environment, rules, context)
 
 
 def fire_timers(workflow: BpmnWorkflow) -> list[TimerView]:

@@ -82,7 +82,13 @@ def _complete(ctx: ServiceContext, instance_id: int, element_id: str, username: 
 
 
 def _poll_data(ctx: ServiceContext, question: str, days: int) -> dict[str, Any]:
-    return {"poll_question": question, "poll_description": None, "poll_deadline": _local(ctx, days)}
+    return {
+        "decision_method": "poll",
+        "poll_question": question,
+        "poll_description": None,
+        "poll_deadline": _local(ctx, days),
+        "fixed_question": None,
+    }
 
 
 def _registration(ctx: ServiceContext, number: str, **overrides: Any) -> dict[str, Any]:
@@ -96,6 +102,7 @@ def _registration(ctx: ServiceContext, number: str, **overrides: Any) -> dict[st
         "applicant_name": "Асқар Нұрланұлы",
         "applicant_id_number": "850101300123",
         "applicant_address": "Астана қ., Мәңгілік Ел д., 8",
+        "registration_notice": "handed_over",
         "substance": "Мәдени орталықтың үй-жайын беру туралы өтініш.",
         "reports_crime_or_threat": False,
         "within_competence": True,
@@ -134,6 +141,8 @@ def create_demo_instances(ctx: ServiceContext) -> int:
             {
                 "poll_question": "Approve the plan of events for the Day of Unity of the Peoples?",
                 "poll_deadline": _local(ctx, 7),
+                "convened_by": "deputy_chairmen",
+                "convening_reference": "Proposal of the Deputy Chairmen No. 3",
             },
         )
     open_poll = start("council_poll", _poll_data(ctx, "", 5))
@@ -146,6 +155,8 @@ def create_demo_instances(ctx: ServiceContext) -> int:
             {
                 "poll_question": "Recommend the annual report of the Assembly to the Session?",
                 "poll_deadline": _local(ctx, 5),
+                "convened_by": "deputy_chairmen",
+                "convening_reference": "Proposal of the Deputy Chairmen No. 4",
             },
         )
         _complete(ctx, open_poll, "Task_ChairmanAgreement", "chairman", {"chairman_decision": "agree"})

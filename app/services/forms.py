@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jsonschema import Draft202012Validator, FormatChecker
+
+# jsonschema checks a format only when the library for it is installed, and passes any value
+# otherwise: a mistyped date-time would then reach the diagram. These are runtime dependencies.
+FORMAT_CHECKER = FormatChecker()
+_REQUIRED_FORMATS = ("date-time", "date", "email")
+_missing = [name for name in _REQUIRED_FORMATS if name not in FORMAT_CHECKER.checkers]
+if _missing:  # pragma: no cover - an installation without the project's dependencies
+    raise ImportError(f"jsonschema cannot check the formats {_missing}: install rfc3339-validator")
 
 
 def _path(error: Any) -> str:
@@ -35,7 +45,7 @@ def with_defaults(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any
 
 def validation_errors(schema: dict[str, Any], data: Any) -> list[dict[str, str]]:
     """One error per field, by JSON path; empty when the data is valid."""
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
     errors: dict[str, str] = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         if error.validator == "required":
@@ -46,3 +56,23 @@ def validation_errors(schema: dict[str, Any], data: Any) -> list[dict[str, str]]
             continue
         errors.setdefault(_field_path(error), error.message)
     return [{"field": path, "message": message} for path, message in errors.items()]
+
+
+def normalised_times(schema: dict[str, Any], data: Any, timezone: str) -> Any:
+    """The data with every `date-time` value of the form (at any depth) written the one way
+    diagrams read it: in the application's time zone, to the second, with its offset. Valid
+    data only (the format was checked), so every such value parses."""
+    if not isinstance(schema, dict):
+        return data
+    if schema.get("format") == "date-time" and isinstance(data, str):
+        moment = datetime.fromisoformat(data.replace("z", "Z"))
+        return moment.astimezone(ZoneInfo(timezone)).isoformat(timespec="seconds")
+    if isinstance(data, dict):
+        properties = schema.get("properties") or {}
+        return {
+            key: normalised_times(properties[key], value, timezone) if key in properties else value
+            for key, value in data.items()
+        }
+    if isinstance(data, list) and isinstance(schema.get("items"), dict):
+        return [normalised_times(schema["items"], item, timezone) for item in data]
+    return data

@@ -15,7 +15,7 @@ from ..errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, Unav
 from . import audit
 from .context import ServiceContext
 from .deployments import VersionRef, form_of, latest_version, newest_version_id, specs_by_id
-from .forms import validation_errors, with_defaults
+from .forms import normalised_times, validation_errors, with_defaults
 from .instance_store import (
     Captured,
     TaskRow,
@@ -76,6 +76,7 @@ def begin_start(
         errors = validation_errors(schema, data)
         if errors:
             raise InvalidInput("the start form has errors", errors)
+        data = normalised_times(schema, data, ctx.settings.timezone)
     now = ctx.now()
     instance = ProcessInstance(
         model_id=model_id,

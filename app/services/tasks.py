@@ -12,11 +12,12 @@ from sqlalchemy import Row, select
 from ..db.models import HumanTask, Membership, ProcessInstance, User
 from ..engine import runner
 from ..engine.errors import EngineError, TaskNotReady
+from ..engine.form_rules import RULES_PROPERTY, rules_of
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
 from .deployments import form_of
-from .forms import validation_errors
+from .forms import normalised_times, validation_errors
 from .instance_store import (
     Captured,
     TaskRow,
@@ -253,6 +254,7 @@ class _Completion(NamedTuple):
     workflow: BpmnWorkflow
     error: EngineError | None
     captured: Captured
+    data: dict[str, Any]  # as submitted, with times normalised
 
 
 def _check_may_complete(actor: Actor, task: TaskRow) -> None:
@@ -274,16 +276,39 @@ def _complete_in(
     """Check the actor and the data, and run the completion on the instance's workflow."""
     task = open_tasks[task_id]
     _check_may_complete(actor, task)
-    if task.form_schema:
-        errors = validation_errors(form_of(ctx, uow, instance.version_id, task.form_schema), dict(data))
+    schema = form_of(ctx, uow, instance.version_id, task.form_schema) if task.form_schema else None
+    if schema is not None:
+        errors = validation_errors(schema, dict(data))
         if errors:
             raise InvalidInput("the form has errors", errors)
+        data = normalised_times(schema, dict(data), ctx.settings.timezone)
     workflow = load_workflow(ctx, uow, instance)
     try:
+        _check_form_rules(ctx, uow, instance, workflow, task_id, schema, data)
         error = engine_step(workflow, lambda w: runner.complete_task(w, task_id, data))
     except TaskNotReady as exc:
         raise Conflict(f"task {task_id} is already completed or no longer exists") from exc
-    return _Completion(instance, workflow, error, capture(ctx, instance, workflow, error))
+    return _Completion(instance, workflow, error, capture(ctx, instance, workflow, error), dict(data))
+
+
+def _check_form_rules(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    task_id: str,
+    schema: Mapping[str, Any] | None,
+    data: Mapping[str, Any],
+) -> None:
+    """422 when the data breaks a rule of the form or of the task (see engine.form_rules)."""
+    rules = rules_of(schema)
+    rules_file = runner.task_properties(workflow, task_id).get(RULES_PROPERTY)
+    if rules_file:
+        rules += rules_of(form_of(ctx, uow, instance.version_id, rules_file))
+    if rules:
+        errors = runner.broken_form_rules(workflow, task_id, rules, schema, data)
+        if errors:
+            raise InvalidInput("the form has errors", errors)
 
 
 def _complete_ahead(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping) -> _Completion | None:
@@ -342,7 +367,7 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) ->
             task_id=task_id,
             element_id=task.element_id,
             details={
-                "data": dict(data),
+                "data": done.data,
                 "status": instance.status,
                 "error": {"element_id": error.element_id, "message": error.message} if error else None,
             },

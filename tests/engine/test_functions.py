@@ -90,3 +90,54 @@ def test_results_are_json_and_callable_from_sandbox(fns: dict[str, Callable[...,
         "stamp": "2025-03-20T14:00:00+05:00",
     }
     assert engine.environment.evaluate("is_working_day(today())", {}) is True
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "clamped", "term_end"),
+    [
+        ("2024-02-29", 12, "2025-02-28", "2025-02-28"),  # no 29 February: the term runs to 1 March
+        ("2028-02-29", 12, "2029-02-28", "2029-02-28"),
+        ("2027-03-01", 12, "2028-03-01", "2028-02-29"),
+        ("2026-01-31", 1, "2026-02-28", "2026-02-28"),
+        ("2026-03-31", 1, "2026-04-30", "2026-04-30"),
+        ("2026-07-01", 6, "2027-01-01", "2026-12-31"),
+        ("2026-12-31", 2, "2027-02-28", "2027-02-28"),
+        ("2026-05-15", 24, "2028-05-15", "2028-05-14"),
+    ],
+)
+def test_months(
+    fns: dict[str, Callable[..., Any]], start: str, months: int, clamped: str, term_end: str
+) -> None:
+    assert fns["add_months"](start, months) == clamped
+    assert fns["end_of_term"](start, months) == term_end
+
+
+def test_months_refuse_what_no_term_is(fns: dict[str, Callable[..., Any]]) -> None:
+    for bad in (0, -1, 121):
+        with pytest.raises(ValueError):
+            fns["end_of_term"]("2026-01-01", bad)
+    with pytest.raises(TypeError):
+        fns["end_of_term"]("2026-01-01", True)
+    assert fns["add_months"]("2026-03-31", -1) == "2026-02-28"
+
+
+def test_comparing_times_reads_offsets_not_strings(fns: dict[str, Callable[..., Any]]) -> None:
+    # As strings "2025-03-20T10:00:00Z" < "2025-03-20T14:30:00+05:00"; as moments it is later.
+    assert fns["is_after"]("2025-03-20T10:00:00Z", "2025-03-20T14:30:00+05:00")
+    assert fns["is_before"]("2025-03-20T14:30:00+05:00", "2025-03-20T10:00:00Z")
+    assert not fns["is_after"]("2025-03-20T09:00:00Z", "2025-03-20T14:00:00+05:00")  # the same moment
+    assert not fns["is_before"]("2025-03-20T09:00:00Z", "2025-03-20T14:00:00+05:00")
+    # Two dates compare as days; a date against a moment is its first moment in Almaty.
+    assert fns["is_after"]("2025-03-21", "2025-03-20") and not fns["is_after"]("2025-03-20", "2025-03-20")
+    assert fns["is_before"]("2025-03-20", "2025-03-20T00:00:01+05:00")
+    assert not fns["is_before"]("2025-03-20", "2025-03-19T19:00:00Z")  # 00:00 on the 20th in Almaty
+    assert fns["is_after"](fns["now"](), "2025-03-20")
+    with pytest.raises(ValueError):
+        fns["is_after"]("20.03.2025", "2025-03-20")
+
+
+def test_day_of_registration_and_local_date(fns: dict[str, Callable[..., Any]]) -> None:
+    assert fns["local_date"]("2025-03-19T20:00:00Z") == "2025-03-20"
+    assert fns["day_of_registration"]("2025-03-20T18:29:59+05:00") == "2025-03-20"
+    assert fns["day_of_registration"]("2025-03-20T13:30:00Z") == "2025-03-26"  # 18:30, then Nauryz
+    assert fns["day_of_registration"]("2025-03-22T10:00:00+05:00") == "2025-03-26"  # a Saturday

@@ -15,6 +15,7 @@ SIGNED = {
     "applicant_name": "Olga Ivanova",
     "applicant_id_number": "850101400123",
     "applicant_address": "Astana, Mangilik El 8",
+    "registration_notice": "post",
     "substance": "Language of signs in the city.",
     "reports_crime_or_threat": False,
     "within_competence": True,
@@ -75,6 +76,7 @@ def test_outside_competence_forwarded_within_3_working_days() -> None:
     with register(dict(SIGNED, received_at="2026-03-06T11:00:00+05:00", within_competence=False)) as h:
         task = h.ready("Task_ForwardToCompetentBody", lane="secretariat")[0]
         assert task.data["appeal_forward_due"] == "2026-03-12"
+        h.advance(to="2026-03-10T10:00:00+05:00")
         h.complete(
             "Task_ForwardToCompetentBody",
             {
@@ -190,30 +192,34 @@ def test_extension_limited_to_two_months_and_timers_follow_it() -> None:
             {"next_step": "request_extension", "extension_reason": "Expert opinion needed"},
         )
         assert h.ready_names() == ["Task_DecideExtension"]
-        h.complete(
-            "Task_DecideExtension",
-            {
-                "extension_decision": "grant",
-                "extension_until": "2026-06-30",
-                "extension_reasons": "Inspection by the akimat",
-            },
-            lane="secretariat_head",
-        )
+        decision = {
+            "extension_decision": "grant",
+            "extension_until": "2026-06-30",
+            "extension_ground": "establish_facts",
+            "extension_reasons": "Inspection by the akimat",
+        }
+        with pytest.raises(InvalidInput) as beyond:  # refused, never silently cut
+            h.complete("Task_DecideExtension", decision, lane="secretariat_head")
+        [error] = beyond.value.details
+        assert error["field"] == "$.extension_until" and "2026-05-02" in error["message"]
+        assert "2026-05-02" in error["messages"]["kk"] and "2026-05-02" in error["messages"]["ru"]
+        # Two months from receipt is Saturday 2 May: the time limit moves to Monday 4 May.
+        h.complete("Task_DecideExtension", dict(decision, extension_until="2026-05-02"))
         task = h.ready("Task_NotifyExtension", lane="secretariat")[0]
-        assert task.data["appeal_deadline"] == "2026-05-02T18:30:00+05:00"  # cut to two months
+        assert task.data["appeal_deadline"] == "2026-05-04T18:30:00+05:00"
         assert task.data["extension_notice_due"] == "2026-03-05"  # 3 working days from 2 March
         h.complete("Task_NotifyExtension", {"applicant_notified_on": "2026-03-03", "notice_reference": "N-1"})
         assert h.ready_names() == ["Task_ConsiderAppeal"]  # executor kept, no new assignment
         h.advance(to="2026-03-28T09:00:00+05:00")  # the original deadline has passed: no escalation
         assert h.ready_names() == ["Task_ConsiderAppeal"]
-        h.advance(to="2026-04-28T18:31:00+05:00")  # 3 working days before 2 May (1 May is a holiday)
+        h.advance(to="2026-04-28T18:31:00+05:00")  # 3 working days before 4 May (1 May is a holiday)
         assert h.ready_names() == ["Task_ConsiderAppeal", "Task_DeadlineReminder"]
         h.complete("Task_DeadlineReminder", {"reminder_acknowledged": True})
         consider_and_answer(h, sent_at="2026-04-30T10:00:00+05:00")
         assert h.completed
         result = h.data["appeal_result"]
         assert (result["extended"], result["answered_in_time"]) == (True, True)
-        assert result["deadline"] == "2026-05-02T18:30:00+05:00"
+        assert result["deadline"] == "2026-05-04T18:30:00+05:00"
 
 
 def test_extension_refused_keeps_the_deadline() -> None:
@@ -234,11 +240,14 @@ def test_registration_form_requires_applicant_details_unless_anonymous() -> None
         with pytest.raises(InvalidInput) as invalid:
             h.complete("Task_RegisterAppeal", {k: v for k, v in SIGNED.items() if k != "applicant_address"})
         assert [d["field"] for d in invalid.value.details] == ["$.applicant_address"]
-        with pytest.raises(InvalidInput):
-            h.complete("Task_RegisterAppeal", dict(SIGNED, received_at="2026-03-02T05:00:00Z"))
+        with pytest.raises(InvalidInput) as future:
+            h.complete("Task_RegisterAppeal", dict(SIGNED, received_at="2026-03-02T05:00:01Z"))
+        assert [d["field"] for d in future.value.details] == ["$.received_at"]
         assert h.ready_names() == ["Task_RegisterAppeal"]  # nothing was saved
-        h.complete("Task_RegisterAppeal", SIGNED)
+        # Any offset is accepted, and stored as Astana time.
+        h.complete("Task_RegisterAppeal", dict(SIGNED, received_at="2026-03-02T04:00:00Z"))
         assert h.ready_names() == ["Task_AssignExecutor"]
+        assert h.data["received_at"] == "2026-03-02T09:00:00+05:00"
 
 
 def test_audit_trail_records_every_step_with_its_data_actor_and_time() -> None:

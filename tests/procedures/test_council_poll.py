@@ -1,11 +1,13 @@
 """Council decision by poll (Regulations para 9): two thirds of the TOTAL membership must vote for."""
 
 import pytest
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 
 from tests.procedures.harness import FORMS_DIR, Harness
 
 DEADLINE = "2026-03-05T18:30:00+05:00"
+BY_DEPUTIES = {"convened_by": "deputy_chairmen", "convening_reference": "Proposal No. 1"}
+BY_CHAIRMAN = {"convened_by": "chairman", "convening_reference": "Instruction No. 7"}
 
 
 def members(n: int) -> list[str]:
@@ -20,6 +22,8 @@ def open_poll(council: list[str], deadline: str = DEADLINE) -> Harness:
             "poll_question": "Adopt the address of the Assembly?",
             "poll_description": "Draft attached.",
             "poll_deadline": deadline,
+            "convened_by": "deputy_chairmen",
+            "convening_reference": "Proposal of the Deputy Chairmen No. 1",
         },
         lane="secretariat",
     )
@@ -146,7 +150,7 @@ def test_deadline_with_half_the_members_for_rejects() -> None:
 
 def test_chairman_declines() -> None:
     with Harness("council_poll", groups={"council": members(5)}) as h:
-        h.complete("Task_PreparePoll", {"poll_question": "Q?", "poll_deadline": DEADLINE})
+        h.complete("Task_PreparePoll", {"poll_question": "Q?", "poll_deadline": DEADLINE, **BY_DEPUTIES})
         h.complete(
             "Task_ChairmanAgreement", {"chairman_decision": "decline", "chairman_reason": "Meet instead"}
         )
@@ -183,8 +187,12 @@ def test_forms_make_invalid_data_impossible() -> None:
     assert not agreement.is_valid({"chairman_decision": "decline", "chairman_reason": ""})
     assert not agreement.is_valid({"chairman_decision": "decline", "chairman_reason": "   "})
     assert agreement.is_valid({"chairman_decision": "agree"})
-    prepare = Draft202012Validator(json.loads((FORMS_DIR / "poll_prepare.schema.json").read_text()))
-    assert not prepare.is_valid({"poll_question": "Q", "poll_deadline": "2026-03-05T18:30:00"})
+    prepare = Draft202012Validator(
+        json.loads((FORMS_DIR / "poll_prepare.schema.json").read_text()), format_checker=FormatChecker()
+    )
+    assert prepare.is_valid({"poll_question": "Q", "poll_deadline": DEADLINE, **BY_CHAIRMAN})
+    assert not prepare.is_valid({"poll_question": "Q", "poll_deadline": "2026-03-05T18:30:00", **BY_CHAIRMAN})
+    assert not prepare.is_valid({"poll_question": "Q", "poll_deadline": DEADLINE})
 
 
 def test_audit_trail_records_each_ballot_as_cast_by_its_member() -> None:

@@ -11,7 +11,21 @@ NOMINATIONS = {
     "candidate_2_name": "Rustam Aliyev",
     "candidate_2_association": "Azerbaijani association",
     "nomination_note": "Nominated by the associations' congresses.",
+    "decision_method": "poll",
 }
+BY_DEPUTIES = {"convened_by": "deputy_chairmen", "convening_reference": "Proposal No. 1"}
+
+
+def order(number: str, order_date: str, term_months: int = 12) -> dict:
+    """An issued executive order appointing the two nominated candidates."""
+    return {
+        "order_decision": "issued",
+        "order_number": number,
+        "order_date": order_date,
+        "appointed_1_name": NOMINATIONS["candidate_1_name"],
+        "appointed_2_name": NOMINATIONS["candidate_2_name"],
+        "term_months": term_months,
+    }
 
 
 def start(
@@ -29,7 +43,10 @@ def council_poll(h: Harness, votes: list[str]) -> None:
     """Run the council_poll call activity: prepare, agree, vote."""
     prepared = h.ready("Task_PreparePoll", lane="secretariat")[0].data["poll_question"]
     assert "Anna Kim" in prepared  # pre-filled by the rotation
-    h.complete("Task_PreparePoll", {"poll_question": prepared, "poll_deadline": "2026-06-20T18:30:00+05:00"})
+    h.complete(
+        "Task_PreparePoll",
+        {"poll_question": prepared, "poll_deadline": "2026-06-20T18:30:00+05:00", **BY_DEPUTIES},
+    )
     h.complete("Task_ChairmanAgreement", {"chairman_decision": "agree"}, lane="chairman")
     for username, choice in zip(COUNCIL, votes, strict=True):
         if h.ready("Task_CastBallot"):
@@ -72,11 +89,7 @@ def test_rejection_then_recommendation_and_one_return_by_the_president() -> None
         h.complete(
             "Task_Reminder30", {"reminder_acknowledged": True, "reminder_note": "Order is being signed"}
         )
-        h.complete(
-            "Task_IssueExecutiveOrder",
-            {"order_decision": "issued", "order_number": "No. 12", "order_date": "2026-06-15"},
-            lane="president_office",
-        )
+        h.complete("Task_IssueExecutiveOrder", order("No. 12", "2026-06-15"), lane="president_office")
         assert h.completed
         data = h.data
         assert data["appointment"] == {
@@ -89,6 +102,7 @@ def test_rejection_then_recommendation_and_one_return_by_the_president() -> None
             "term_start": "2026-07-01",
             "term_end": "2027-06-30",
             "term_months": 12,
+            "renominated": [],
         }
         assert data["next_term_end"] == "2027-06-30"
         assert [e["event"] for e in data["rotation_history"]] == ["not_recommended", "order_returned"]
@@ -109,10 +123,7 @@ def test_term_of_the_appointment(term_end, term_months, order_date, term_start, 
     with start(term_end=term_end, term_months=term_months, now="2026-06-01T10:00:00+05:00") as h:
         h.complete("Task_CollectNominations", NOMINATIONS)
         council_poll(h, ["for", "for", "for"])
-        h.complete(
-            "Task_IssueExecutiveOrder",
-            {"order_decision": "issued", "order_number": "7", "order_date": order_date},
-        )
+        h.complete("Task_IssueExecutiveOrder", order("7", order_date, term_months or 12))
         for name in ("Task_Reminder60", "Task_Reminder30"):
             if h.ready(name):
                 h.complete(name, {"reminder_acknowledged": True})
@@ -124,11 +135,17 @@ def test_term_of_the_appointment(term_end, term_months, order_date, term_start, 
 def test_chairman_declining_the_poll_means_no_recommendation() -> None:
     with start() as h:
         h.complete("Task_CollectNominations", NOMINATIONS)
+        question = h.ready("Task_PreparePoll")[0].data["poll_question"]
         h.complete(
-            "Task_PreparePoll", {"poll_question": "Recommend?", "poll_deadline": "2026-06-20T18:30:00+05:00"}
+            "Task_PreparePoll",
+            {"poll_question": question, "poll_deadline": "2026-06-20T18:30:00+05:00", **BY_DEPUTIES},
         )
         h.complete("Task_ChairmanAgreement", {"chairman_decision": "decline", "chairman_reason": "Too early"})
         assert h.ready_names() == ["Task_CollectNominations"]
+        # Not "not recommended": the Council took no decision on the candidates.
+        assert h.ready("Task_CollectNominations")[0].data["rotation_history"][0]["event"] == (
+            "recommendation_not_held"
+        )
 
 
 def test_audit_trail_records_the_rotation_and_its_poll() -> None:
@@ -137,10 +154,7 @@ def test_audit_trail_records_the_rotation_and_its_poll() -> None:
         h.complete("Task_Reminder60", {"reminder_acknowledged": True})
         h.complete("Task_CollectNominations", NOMINATIONS)
         council_poll(h, ["for", "for", "against"])
-        h.complete(
-            "Task_IssueExecutiveOrder",
-            {"order_decision": "issued", "order_number": "No. 3", "order_date": "2026-05-04"},
-        )
+        h.complete("Task_IssueExecutiveOrder", order("No. 3", "2026-05-04"))
         assert h.completed
         assert h.audited_completions() == h.completions
         assert [(c["element_id"], c["actor"]) for c in h.completions] == [

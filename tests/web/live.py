@@ -61,6 +61,8 @@ def _council_poll(ctx: ServiceContext, ids: dict[str, Any]) -> None:
             "poll_question": "Adopt the address?",
             "poll_description": "Draft attached.",
             "poll_deadline": deadline,
+            "convened_by": "deputy_chairmen",
+            "convening_reference": "Proposal No. 1",
         },
     )
     chair = users.actor_for(ctx, "chair")

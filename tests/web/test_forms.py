@@ -167,3 +167,34 @@ def test_language_is_kept_per_user(browser: Any, seeded: dict, ctx: Any) -> None
     browser.post("/language", {"language": "ru"})
     assert users.actor_for(ctx, "alice").language == "ru"
     assert 'lang="ru"' in browser.get("/inbox").get_data(as_text=True)
+
+
+def test_a_form_rule_is_shown_at_its_field_in_the_users_language(
+    browser: Any, seeded: dict, ctx: Any
+) -> None:
+    files = read_fixture(*APPROVAL)
+    schema = json.loads(files["approval_review.schema.json"])
+    schema["x-rules"] = [
+        {
+            "field": "comment",
+            "check": 'comment.strip() != "" and len(comment) > 2',
+            "message": {
+                "kk": "Түсініктеме тым қысқа.",
+                "ru": "Комментарий слишком короткий.",
+                "en": "Too short.",
+            },
+        }
+    ]
+    files["approval_review.schema.json"] = json.dumps(schema).encode()
+    deployments.deploy(ctx, SYSTEM, files)
+    started = instances.start_instance(ctx, SYSTEM, "approval", {"subject": "Rules", "divisor": 2})
+    task_id = started["tasks"][0]["id"]
+    browser.login("alice")
+    browser.post("/language", {"language": "ru"})
+    response = browser.post(f"/tasks/{task_id}", {"approved": "on", "comment": "ok"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="comment-error"' in page and "Комментарий слишком короткий." in page
+    assert '>ok</textarea>' in page  # what was typed is kept
+    assert instances.get_instance(ctx, SYSTEM, started["id"])["tasks"][0]["id"] == task_id
+    assert browser.post(f"/tasks/{task_id}", {"approved": "on", "comment": "fine"}).status_code == 302
