@@ -26,7 +26,7 @@ DEMO_PEOPLE: list[tuple[str, str, str, list[str], list[str]]] = [
     ("sec.dmitry", "Dmitry Secretariat", "ru", ["secretariat"], []),
     ("sec.john", "John Secretariat", "en", ["secretariat"], []),
     ("pres.office", "President's Office", "ru", ["president_office"], []),
-    ("expert.nurlan", "Nurlan Expert", "kk", ["expert_council"], []),
+    ("expert.nurlan", "Nurlan Expert", "kk", ["expert_council", "expert_council_secretary"], []),
     ("expert.olga", "Olga Expert", "ru", ["expert_council"], []),
 ]
 DEPUTIES = ["deputy1", "deputy2", "deputy3"]
@@ -166,7 +166,7 @@ def create_demo_instances(ctx: ServiceContext) -> int:
         "deputy_rotation",
         {"term_end": _local(ctx, 50)[:10], "term_months": 12, "current_deputies": DEPUTIES[:2]},
     )
-    # Policy documents: a programme at the expert review, a Concept being drafted.
+    # Policy documents: a programme awaiting the Chairman's approval, a Concept being drafted.
     programme = start("policy_document", {"document_type": "program"})
     if programme:
         _complete(
@@ -178,6 +178,7 @@ def create_demo_instances(ctx: ServiceContext) -> int:
                 "document_title": "Programme of inter-ethnic harmony 2027-2029",
                 "document_summary": "Priorities and measures for three years.",
                 "draft_text": "1. Language. 2. Culture. 3. Youth.",
+                "council_decision_method": "poll",
             },
         )
     start("policy_document", {"document_type": "concept"})

@@ -27,6 +27,7 @@ PROCEDURE_GROUPS = {
     "chairman": "Chairman of the Assembly",
     "president_office": "Office of the President",
     "expert_council": "Scientific and Expert Council",
+    "expert_council_secretary": "Secretary of the Scientific and Expert Council",
 }
 SYSTEM_ACTOR = "system"
 

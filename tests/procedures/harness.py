@@ -40,7 +40,15 @@ from app.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 BPMN_DIR = ROOT / "bpmn"
 FORMS_DIR = ROOT / "forms"
-LANE_GROUPS = ("secretariat", "secretariat_head", "council", "chairman", "president_office", "expert_council")
+LANE_GROUPS = (
+    "secretariat",
+    "secretariat_head",
+    "council",
+    "chairman",
+    "president_office",
+    "expert_council",
+    "expert_council_secretary",
+)
 # One calendar for every harness: it caches each year's holidays and is thread-safe.
 CALENDAR = WorkingCalendar()
 # The scheduler's name in claims and in the audit log.

@@ -18,7 +18,15 @@ NS = {
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
 PROCESSES = ["council_poll", "deputy_rotation", "policy_document", "appeal"]
-GROUPS = {"secretariat", "secretariat_head", "council", "chairman", "president_office", "expert_council"}
+GROUPS = {
+    "secretariat",
+    "secretariat_head",
+    "council",
+    "chairman",
+    "president_office",
+    "expert_council",
+    "expert_council_secretary",
+}
 LANGS = ("kk", "ru", "en")
 RULE_TAGS = ("userTask", "scriptTask", "callActivity", "boundaryEvent", "subProcess")
 ID_PATTERN = re.compile(
