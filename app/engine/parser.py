@@ -25,6 +25,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from .dmn_checks import check_decisions
 from .errors import BundleInvalid, Problem
 from .form_rules import RULES_PROPERTY, rule_problems
+from .runner import other_groups
 from .scripting import check_expression, check_script
 from .timer_checks import TimerEvaluator, check_timer_value
 
@@ -196,6 +197,9 @@ def _check_task_spec(
     elif rules_file and not schema_file:
         yield file, element_id, f"{RULES_PROPERTY} needs the form (formJsonSchemaFilename) it checks"
     if getattr(task_spec, "manual", False) and known_groups is not None:
+        for group in other_groups(properties):
+            if group not in known_groups:
+                yield file, element_id, f"other_groups: '{group}' does not name an existing group"
         if not task_spec.lane:
             yield file, element_id, "a user task must sit in a lane that names a group"
         elif task_spec.lane not in known_groups:

@@ -35,6 +35,7 @@ from .step_errors import guarded
 from .views import HumanTaskView, MessageWaitView, TimerView, WorkflowSnapshot
 
 LANGUAGES = ("kk", "ru", "en")
+OTHER_GROUPS = "other_groups"
 # Guards against a diagram whose gateways keep producing engine work forever.
 MAX_ENGINE_ROUNDS = 1000
 
@@ -342,10 +343,17 @@ def human_tasks(workflow: BpmnWorkflow) -> list[HumanTaskView]:
                 instructions=(spec.extensions or {}).get("instructionsForEndUser"),
                 due_at=_due_at(workflow, task, properties.get("due_at")),
                 assignee=_assignee(workflow, task, properties.get("assignee")),
+                other_groups=other_groups(properties),
                 data=task.data,
             )
         )
     return views
+
+
+def other_groups(properties: Mapping[str, str]) -> tuple[str, ...]:
+    """The groups a user task's `other_groups` property names (commas or spaces between)."""
+    names = (properties.get(OTHER_GROUPS) or "").replace(",", " ").split()
+    return tuple(sorted(set(names)))
 
 
 def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:

@@ -20,6 +20,8 @@ class HumanTaskView:
     due_at: datetime | None
     # A username the diagram reserves the task for (a ballot is its member's), or None.
     assignee: str | None = None
+    # Groups whose members may take the task besides the lane's group.
+    other_groups: tuple[str, ...] = ()
     data: dict[str, Any] = field(repr=False, default_factory=dict)
 
 

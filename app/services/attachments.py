@@ -12,6 +12,7 @@ from ..db.models import Attachment, AuditRecord, HumanTask, ProcessInstance
 from ..errors import Forbidden, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
+from .task_groups import in_groups_of, other_groups
 from .uow import UnitOfWork
 from .users import Actor
 
@@ -47,11 +48,13 @@ def _may_access(uow: UnitOfWork, actor: Actor, instance: ProcessInstance) -> boo
     """Administrators, the initiator, anyone who acted on the instance or may act on one of its tasks."""
     if actor.is_admin or instance.started_by == actor.username:
         return True
-    tasks = uow.session.execute(
-        select(HumanTask.assignee_id, HumanTask.group_name).where(HumanTask.instance_id == instance.id)
-    )
-    if any(a == actor.user_id or (a is None and g in actor.groups) for a, g in tasks):
-        return True
+    tasks = list(uow.session.execute(select(HumanTask).where(HumanTask.instance_id == instance.id)).scalars())
+    others = other_groups(uow, [t.id for t in tasks])
+    for task in tasks:
+        if task.assignee_id == actor.user_id:
+            return True
+        if task.assignee_id is None and in_groups_of(actor, task, others.get(task.id, ())):
+            return True
     acted = select(AuditRecord.id).where(
         AuditRecord.instance_id == instance.id, AuditRecord.actor == actor.username
     )

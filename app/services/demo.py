@@ -22,6 +22,7 @@ DEMO_PEOPLE: list[tuple[str, str, str, list[str], list[str]]] = [
     ("analyst", "Aigerim Analyst", "ru", ["analysts"], []),
     ("chairman", "Chairman of the Assembly", "kk", ["chairman", "council"], []),
     ("sec.head", "Head of the Secretariat", "kk", ["secretariat_head", "secretariat"], ["secretariat"]),
+    ("sec.deputy", "Deputy Head of the Secretariat", "ru", ["secretariat_deputy_head", "secretariat"], []),
     ("sec.aliya", "Aliya Secretariat", "kk", ["secretariat"], []),
     ("sec.dmitry", "Dmitry Secretariat", "ru", ["secretariat"], []),
     ("sec.john", "John Secretariat", "en", ["secretariat"], []),

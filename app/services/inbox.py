@@ -17,6 +17,7 @@ from ..db.models import HumanTask, ProcessModel, SavedFilter, User
 from ..errors import Forbidden, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
+from .task_groups import available_to
 from .users import Actor
 
 SCOPES = ("mine", "available", "all")
@@ -111,7 +112,7 @@ def _scope_filter(actor: Actor, scope: str) -> Any:
     if scope == "mine":
         return HumanTask.assignee_id == actor.user_id
     if scope == "available":
-        return and_(HumanTask.assignee_id.is_(None), HumanTask.group_name.in_(sorted(actor.groups)))
+        return available_to(actor)
     if not actor.is_admin:
         raise Forbidden("only administrators may list all tasks")
     return None
@@ -211,7 +212,7 @@ def task_counts(ctx: ServiceContext, actor: Actor) -> dict[str, int]:
             available = uow.session.scalar(
                 select(func.count())
                 .select_from(HumanTask)
-                .where(HumanTask.assignee_id.is_(None), HumanTask.group_name.in_(sorted(actor.groups)))
+                .where(available_to(actor))
             )
     return {"mine": int(mine or 0), "available": int(available or 0)}
 

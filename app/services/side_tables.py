@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from ..db.models import HumanTask, MessageSubscription, ProcessInstance, User, WaitingTimer
+from ..db.models import HumanTask, HumanTaskGroup, MessageSubscription, ProcessInstance, User, WaitingTimer
 from ..engine.views import TimerView
 from .audit import json_safe
 from .timer_wakeups import note_timer_stored
@@ -46,6 +46,7 @@ _SUBSCRIPTIONS = MessageSubscription.__table__
 # Row by row (executemany): an IN list with a varying length is compiled anew for each length.
 _DELETE_TASK = delete(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
 _INSERT_TASK = insert(_TASKS)
+_INSERT_TASK_GROUP = insert(HumanTaskGroup.__table__)
 _SET_TASK_DUE = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(due_at=bindparam("new_due"))
 _SELECT_TIMERS = select(_TIMERS.c.id, _TIMERS.c.task_id, _TIMERS.c.due_at).where(
     _TIMERS.c.instance_id == bindparam("instance_id")
@@ -107,6 +108,14 @@ def sync_tasks(
         # vars(), not asdict(), which deep-copies every value; one row is not an executemany.
         rows = [vars(row) for row in new_rows]
         connection.execute(_INSERT_TASK, rows[0] if len(rows) == 1 else rows)
+        groups = [
+            {"task_id": row.id, "group_name": group}
+            for row in new_rows
+            for group in current[row.id].other_groups
+            if group != row.group_name
+        ]
+        if groups:
+            connection.execute(_INSERT_TASK_GROUP, groups)
     return open_tasks
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -31,6 +31,7 @@ from .instance_store import (
     read_task_instance,
     save_workflow,
 )
+from .task_groups import available_to, groups_of, in_groups_of, other_groups
 from .uow import UnitOfWork
 from .users import Actor
 
@@ -104,7 +105,7 @@ def list_tasks(
     if scope == "mine":
         query = query.where(HumanTask.assignee_id == actor.user_id)
     elif scope == "available":
-        query = query.where(HumanTask.assignee_id.is_(None), HumanTask.group_name.in_(sorted(actor.groups)))
+        query = query.where(available_to(actor))
     elif not actor.is_admin:
         raise Forbidden("only administrators may list all tasks")
     if model_id:
@@ -125,14 +126,16 @@ def _task(uow: UnitOfWork, task_id: str) -> HumanTask:
     return task
 
 
-def _may_see(actor: Actor, task: HumanTask) -> bool:
-    return actor.is_admin or task.assignee_id == actor.user_id or task.group_name in actor.groups
+def _may_see(uow: UnitOfWork, actor: Actor, task: HumanTask) -> bool:
+    if actor.is_admin or task.assignee_id == actor.user_id or task.group_name in actor.groups:
+        return True
+    return in_groups_of(actor, task, other_groups(uow, [task.id]).get(task.id, ()))
 
 
 def get_task(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]:
     with ctx.uow() as uow:
         task = _task(uow, task_id)
-        if not _may_see(actor, task):
+        if not _may_see(uow, actor, task):
             raise Forbidden("this task belongs to a group you are not in")
         instance = uow.session.get(ProcessInstance, task.instance_id)
         assert instance is not None
@@ -157,22 +160,27 @@ def _locked_task(uow: UnitOfWork, task_id: str) -> tuple[HumanTask, ProcessInsta
     return task, instance
 
 
-def _is_member(uow: UnitOfWork, user_id: int, group: str | None) -> bool:
+def _is_member(uow: UnitOfWork, user_id: int, groups: set[str]) -> bool:
     from ..db.models import Group
 
     query = (
         select(Membership.id)
         .join(Group, Group.id == Membership.group_id)
-        .where(Membership.user_id == user_id, Group.name == group)
+        .where(Membership.user_id == user_id, Group.name.in_(sorted(groups)))
     )
     return uow.session.scalars(query).first() is not None
+
+
+def _names(groups: set[str]) -> str:
+    return " or ".join(f"'{name}'" for name in sorted(groups))
 
 
 def claim_task(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]:
     with ctx.uow(write=True) as uow:
         task, instance = _locked_task(uow, task_id)
-        if task.group_name not in actor.groups:
-            raise Forbidden(f"only members of '{task.group_name}' may claim this task")
+        groups = groups_of(task, other_groups(uow, [task.id]).get(task.id, ()))
+        if not groups & actor.groups:
+            raise Forbidden(f"only members of {_names(groups)} may claim this task")
         if task.assignee_id not in (None, actor.user_id):
             raise Conflict("the task is already claimed by someone else")
         task.assignee_id = actor.user_id
@@ -226,10 +234,11 @@ def assign_task(ctx: ServiceContext, actor: Actor, task_id: str, username: str |
         assignee = (
             uow.session.scalars(select(User).where(User.username == username)).first() if username else None
         )
-        if username and (assignee is None or not _is_member(uow, assignee.id, task.group_name)):
+        groups = groups_of(task, other_groups(uow, [task.id]).get(task.id, ()))
+        if username and (assignee is None or not _is_member(uow, assignee.id, groups)):
             raise InvalidInput(
                 "the assignee must be a member of the task's group",
-                [{"field": "username", "message": f"'{username}' is not in '{task.group_name}'"}],
+                [{"field": "username", "message": f"'{username}' is not in {_names(groups)}"}],
             )
         task.assignee_id = assignee.id if assignee else None
         audit.record(
@@ -257,11 +266,13 @@ class _Completion(NamedTuple):
     data: dict[str, Any]  # as submitted, with times normalised
 
 
-def _check_may_complete(actor: Actor, task: TaskRow) -> None:
+def _check_may_complete(uow: UnitOfWork, actor: Actor, task: TaskRow) -> None:
     if task.assignee_id is not None and task.assignee_id != actor.user_id:
         raise Forbidden("the task is claimed by someone else")
     if task.assignee_id is None and task.group_name not in actor.groups:
-        raise Forbidden(f"only members of '{task.group_name}' may complete this task")
+        groups = groups_of(task, other_groups(uow, [task.id]).get(task.id, ()))
+        if not groups & actor.groups:
+            raise Forbidden(f"only members of {_names(groups)} may complete this task")
 
 
 def _complete_in(
@@ -275,7 +286,7 @@ def _complete_in(
 ) -> _Completion:
     """Check the actor and the data, and run the completion on the instance's workflow."""
     task = open_tasks[task_id]
-    _check_may_complete(actor, task)
+    _check_may_complete(uow, actor, task)
     schema = form_of(ctx, uow, instance.version_id, task.form_schema) if task.form_schema else None
     if schema is not None:
         errors = validation_errors(schema, dict(data))
@@ -346,7 +357,7 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) ->
             if row_version == ahead.instance.row_version:
                 # The instance is as it was (so is its version's form, which the data passed);
                 # its task rows may not be, since a claim changes only them.
-                _check_may_complete(actor, open_tasks[task_id])
+                _check_may_complete(uow, actor, open_tasks[task_id])
                 done = ahead
         if done is None:
             locked = lock_task_instance(uow, task_id)
@@ -374,14 +385,24 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) ->
         )
         uow.commit()  # lets go of SQLite's write lock before the answer is built
     mine = {actor.user_id: actor.username} if actor.user_id else {}
+    # Other groups matter only for tasks the actor's groups do not reach by their lane.
+    unreached = [t.id for t in next_tasks if t.assignee_id is None and t.group_name not in actor.groups]
+    others: dict[str, set[str]] = {}
+    if unreached:
+        with ctx.uow() as uow:
+            others = other_groups(uow, unreached)
     return {
         "instance_id": instance.id,
         "status": instance.status,
         "next_tasks": [
-            task_summary(t, mine) for t in sorted(next_tasks, key=inbox_order) if _may_work_on(actor, t)
+            task_summary(t, mine)
+            for t in sorted(next_tasks, key=inbox_order)
+            if _may_work_on(actor, t, others.get(t.id, ()))
         ],
     }
 
 
-def _may_work_on(actor: Actor, task: HumanTask | TaskRow) -> bool:
-    return task.assignee_id == actor.user_id or (task.assignee_id is None and task.group_name in actor.groups)
+def _may_work_on(actor: Actor, task: HumanTask | TaskRow, others: Collection[str] = ()) -> bool:
+    if task.assignee_id is not None:
+        return task.assignee_id == actor.user_id
+    return in_groups_of(actor, task, others)

@@ -28,6 +28,7 @@ PROCEDURE_GROUPS = {
     "president_office": "Office of the President",
     "expert_council": "Scientific and Expert Council",
     "expert_council_secretary": "Secretary of the Scientific and Expert Council",
+    "secretariat_deputy_head": "Deputy Head of the Secretariat",
 }
 SYSTEM_ACTOR = "system"
 

@@ -48,6 +48,7 @@ LANE_GROUPS = (
     "president_office",
     "expert_council",
     "expert_council_secretary",
+    "secretariat_deputy_head",
 )
 # One calendar for every harness: it caches each year's holidays and is thread-safe.
 CALENDAR = WorkingCalendar()

@@ -154,3 +154,29 @@ def test_the_applicant_is_given_the_registration_number() -> None:
     with Harness("appeal", now="2026-03-02T10:00:00+05:00") as h:
         signed = {k: v for k, v in SIGNED.items() if k != "registration_notice"}
         assert refused(h, "Task_RegisterAppeal", signed)["field"] == "$.registration_notice"
+
+
+def test_a_deputy_head_may_decide_the_extension_and_nobody_else_outside_the_heads() -> None:
+    from app.errors import Forbidden
+    from app.services import tasks
+
+    with extension_requested() as h:
+        h.add_members("secretariat_deputy_head", ["deputy.head"])
+        h.add_members("secretariat", ["clerk"])
+        deputy, clerk = h.actor("deputy.head"), h.actor("clerk")
+        [task] = h.ready("Task_DecideExtension")
+        assert task.group == "secretariat_head"
+        available = tasks.list_tasks(h.ctx, deputy, scope="available")
+        assert [t["name"] for t in available] == ["Task_DecideExtension"]
+        clerk_sees = [t["name"] for t in tasks.list_tasks(h.ctx, clerk, scope="available")]
+        assert "Task_DecideExtension" not in clerk_sees
+        with pytest.raises(Forbidden):
+            tasks.complete_task(h.ctx, clerk, task.id, dict(GRANT, extension_until="2026-04-10"))
+        with pytest.raises(Forbidden):
+            tasks.claim_task(h.ctx, clerk, task.id)
+        assert tasks.get_task(h.ctx, deputy, task.id)["name"] == "Task_DecideExtension"
+        tasks.claim_task(h.ctx, deputy, task.id)
+        tasks.complete_task(h.ctx, deputy, task.id, dict(GRANT, extension_until="2026-04-10"))
+        assert h.ready_names() == ["Task_NotifyExtension"]
+        [decided] = [e for e in h.history() if e["action"] == "task.completed"][-1:]
+        assert decided["actor"] == "deputy.head"

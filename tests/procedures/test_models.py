@@ -26,6 +26,7 @@ GROUPS = {
     "president_office",
     "expert_council",
     "expert_council_secretary",
+    "secretariat_deputy_head",
 }
 LANGS = ("kk", "ru", "en")
 RULE_TAGS = ("userTask", "scriptTask", "callActivity", "boundaryEvent", "subProcess")

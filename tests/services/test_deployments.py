@@ -140,3 +140,21 @@ def test_engine_reserved_ids_are_refused(ctx, reviewers):
     files["approval.bpmn"] = files["approval.bpmn"].replace(b'"StartEvent"', b'"Start"')
     problems = _problems(ctx, files)
     assert {(p["element_id"], p["line"]) for p in problems} == {("Start", 18)}
+
+
+def test_other_groups_of_a_task_must_exist(ctx, reviewers):
+    files = read_fixture(*APPROVAL)
+    files["approval.bpmn"] = files["approval.bpmn"].replace(
+        b'<spiffworkflow:property name="due_at" value="review_due"/>',
+        b'<spiffworkflow:property name="due_at" value="review_due"/>'
+        b'<spiffworkflow:property name="other_groups" value="reviewers, nobody"/>',
+    )
+    before = _counts(ctx)
+    with pytest.raises(InvalidInput) as refused:
+        deployments.deploy(ctx, SYSTEM, files)
+    assert [(p["element_id"], p["message"]) for p in refused.value.details] == [
+        ("Task_Review", "other_groups: 'nobody' does not name an existing group")
+    ]
+    assert _counts(ctx) == before
+    make_user(ctx, "nora", ["nobody"])
+    assert deployments.deploy(ctx, SYSTEM, files).created

@@ -8,7 +8,7 @@ from .instance import STATUSES, ProcessInstance
 from .rotation_term import DEFAULT_LEAD_DAYS, RotationTerm
 from .saved_filter import SavedFilter
 from .scheduled_start import ScheduledStart
-from .task import HumanTask
+from .task import HumanTask, HumanTaskGroup
 from .timer import MessageSubscription, WaitingTimer
 from .user import Group, Membership, User
 
@@ -21,6 +21,7 @@ __all__ = [
     "CalendarTransfer",
     "Group",
     "HumanTask",
+    "HumanTaskGroup",
     "Membership",
     "MessageSubscription",
     "ProcessFile",

@@ -37,3 +37,15 @@ class HumanTask(Base):
     instructions: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     due_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class HumanTaskGroup(Base):
+    """A group whose members may also take a task besides its lane's group (the user task's
+    property `other_groups`): a deputy head who may decide what the head decides."""
+
+    __tablename__ = "human_task_groups"
+
+    group_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    task_id: Mapped[str] = mapped_column(
+        ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
