@@ -18,6 +18,7 @@ from ..errors import Forbidden, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
 from .task_groups import available_to
+from .uow import UnitOfWork
 from .users import Actor
 
 SCOPES = ("mine", "available", "all")
@@ -108,11 +109,11 @@ class InboxPage:
         return max(1, -(-self.total // self.query.per_page))
 
 
-def _scope_filter(actor: Actor, scope: str) -> Any:
+def _scope_filter(uow: UnitOfWork, actor: Actor, scope: str) -> Any:
     if scope == "mine":
         return HumanTask.assignee_id == actor.user_id
     if scope == "available":
-        return available_to(actor)
+        return available_to(uow, actor)
     if not actor.is_admin:
         raise Forbidden("only administrators may list all tasks")
     return None
@@ -127,8 +128,8 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _conditions(ctx: ServiceContext, actor: Actor, query: InboxQuery) -> list[Any]:
-    conditions = [c for c in [_scope_filter(actor, query.scope)] if c is not None]
+def _conditions(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, query: InboxQuery) -> list[Any]:
+    conditions = [c for c in [_scope_filter(uow, actor, query.scope)] if c is not None]
     now = ctx.now()
     if query.process:
         conditions.append(HumanTask.model_id == query.process)
@@ -164,20 +165,20 @@ def urgency(due_at: datetime | None, now: datetime) -> str:
 
 
 def inbox_page(ctx: ServiceContext, actor: Actor, query: InboxQuery) -> InboxPage:
-    conditions = _conditions(ctx, actor, query)
     order = [c.desc() if query.desc else c.asc() for c in SORTS[query.sort]]
     if query.sort == "due":  # tasks without a deadline last
         order.insert(0, HumanTask.due_at.is_(None))
-    rows_query = (
-        select(HumanTask, User.username)
-        .outerjoin(User, User.id == HumanTask.assignee_id)
-        .where(*conditions)
-        .order_by(*order)
-        .limit(query.per_page)
-        .offset((query.page - 1) * query.per_page)
-    )
     now = ctx.now()
     with ctx.uow() as uow:
+        conditions = _conditions(ctx, uow, actor, query)
+        rows_query = (
+            select(HumanTask, User.username)
+            .outerjoin(User, User.id == HumanTask.assignee_id)
+            .where(*conditions)
+            .order_by(*order)
+            .limit(query.per_page)
+            .offset((query.page - 1) * query.per_page)
+        )
         total = uow.session.scalar(select(func.count()).select_from(HumanTask).where(*conditions)) or 0
         rows = [
             InboxRow(
@@ -212,7 +213,7 @@ def task_counts(ctx: ServiceContext, actor: Actor) -> dict[str, int]:
             available = uow.session.scalar(
                 select(func.count())
                 .select_from(HumanTask)
-                .where(available_to(actor))
+                .where(available_to(uow, actor))
             )
     return {"mine": int(mine or 0), "available": int(available or 0)}
 

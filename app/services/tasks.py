@@ -101,19 +101,20 @@ def list_tasks(
         raise InvalidInput("unknown scope", [{"field": "scope", "message": f"one of {', '.join(SCOPES)}"}])
     # Plain rows of the columns a summary shows: a page may hold 1,000 tasks, and ORM objects
     # would cost several times more to build.
-    query = select(*_SUMMARY_COLUMNS)
-    if scope == "mine":
-        query = query.where(HumanTask.assignee_id == actor.user_id)
-    elif scope == "available":
-        query = query.where(available_to(actor))
-    elif not actor.is_admin:
+    if scope == "all" and not actor.is_admin:
         raise Forbidden("only administrators may list all tasks")
-    if model_id:
-        query = query.where(HumanTask.model_id == model_id)
-    if instance_id is not None:
-        query = query.where(HumanTask.instance_id == instance_id)
-    query = query.order_by(HumanTask.created_at, HumanTask.id).limit(max(1, min(limit, 1000))).offset(offset)
     with ctx.uow() as uow:
+        query = select(*_SUMMARY_COLUMNS)
+        if scope == "mine":
+            query = query.where(HumanTask.assignee_id == actor.user_id)
+        elif scope == "available":
+            query = query.where(available_to(uow, actor))
+        if model_id:
+            query = query.where(HumanTask.model_id == model_id)
+        if instance_id is not None:
+            query = query.where(HumanTask.instance_id == instance_id)
+        order = query.order_by(HumanTask.created_at, HumanTask.id)
+        query = order.limit(max(1, min(limit, 1000))).offset(offset)
         rows = list(uow.session.execute(query))
         names = usernames(uow, {r.assignee_id for r in rows if r.assignee_id})
         return [task_summary(r, names) for r in rows]

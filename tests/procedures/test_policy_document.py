@@ -277,3 +277,17 @@ def test_the_expert_conclusion_is_recorded_by_the_councils_secretary_with_its_do
             ("Task_DraftDocument", "secretariat.member"),
             ("Task_ExpertReview", "expert_council_secretary.member"),
         ]
+
+
+def test_a_programme_document_refused_by_the_chairman_ends_there() -> None:
+    with policy("program") as h:
+        draft(h)
+        refusal = {"programme_decision": "refuse", "programme_remarks": "Covered by the Concept"}
+        h.complete("Task_ChairmanApprovesProgramme", refusal)
+        assert h.completed
+        result = h.data["document_result"]
+        assert (result["outcome"], result["stage"], result["reason"]) == (
+            "refused",
+            "chairman_programme",
+            "Covered by the Concept",
+        )
