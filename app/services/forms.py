@@ -54,7 +54,10 @@ def validation_errors(schema: dict[str, Any], data: Any) -> list[dict[str, str]]
                     base = _path(error)
                     errors.setdefault(f"{base}.{missing}", f"'{missing}' is required")
             continue
-        errors.setdefault(_field_path(error), error.message)
+        message = error.message
+        if error.validator == "maxLength":
+            message = f"is too long: at most {error.validator_value} characters"
+        errors.setdefault(_field_path(error), message)
     return [{"field": path, "message": message} for path, message in errors.items()]
 
 

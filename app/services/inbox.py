@@ -39,7 +39,7 @@ class InboxQuery:
     process: str = ""
     due: str = ""
     q: str = ""
-    sort: str = "created"
+    sort: str = "due"
     desc: bool = False
     page: int = 1
     per_page: int = 25
@@ -59,14 +59,14 @@ class InboxQuery:
                 return default
 
         scope = text("scope", default_scope)
-        sort = text("sort", "created")
+        sort = text("sort", "due")
         due = text("due")
         return cls(
             scope=scope if scope in SCOPES else default_scope,
             process=text("process"),
             due=due if due in DUE_FILTERS else "",
             q=text("q"),
-            sort=sort if sort in SORTS else "created",
+            sort=sort if sort in SORTS else "due",
             desc=str(values.get("desc") or "") in ("1", "true", "True", "on"),
             page=number("page", 1, 100_000),
             per_page=number("per_page", 25, 200),
@@ -165,9 +165,7 @@ def urgency(due_at: datetime | None, now: datetime) -> str:
 
 
 def inbox_page(ctx: ServiceContext, actor: Actor, query: InboxQuery) -> InboxPage:
-    order = [c.desc() if query.desc else c.asc() for c in SORTS[query.sort]]
-    if query.sort == "due":  # tasks without a deadline last
-        order.insert(0, HumanTask.due_at.is_(None))
+    order = _order(query)
     now = ctx.now()
     with ctx.uow() as uow:
         conditions = _conditions(ctx, uow, actor, query)
@@ -200,6 +198,14 @@ def inbox_page(ctx: ServiceContext, actor: Actor, query: InboxQuery) -> InboxPag
         ]
         processes = list(uow.session.scalars(select(ProcessModel.id).order_by(ProcessModel.id)))
     return InboxPage(query, rows, total, processes)
+
+
+def _order(query: InboxQuery) -> list[Any]:
+    if query.sort == "due":
+        # Soonest deadline first (latest when reversed), tasks without one last; then the newest.
+        due = HumanTask.due_at.desc() if query.desc else HumanTask.due_at.asc()
+        return [HumanTask.due_at.is_(None), due, HumanTask.created_at.desc(), HumanTask.id.desc()]
+    return [c.desc() if query.desc else c.asc() for c in SORTS[query.sort]]
 
 
 def task_counts(ctx: ServiceContext, actor: Actor) -> dict[str, int]:

@@ -6,6 +6,7 @@ services come as JSON paths (`$.name`, `$.rows[3].column`) and are matched to th
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,13 @@ class Field:
     value: Any = ""
     error: str = ""
     attrs: dict[str, Any] = field(default_factory=dict)
+    # Required only while other fields hold given values (`allOf: [{if, then: {required}}]`):
+    # {field: [values]}, rendered for the page's script, which marks the field as they change.
+    required_when: list[dict[str, list[Any]]] = field(default_factory=list)
+
+    @property
+    def required_when_json(self) -> str:
+        return json.dumps(self.required_when, ensure_ascii=False) if self.required_when else ""
     columns: list[Field] = field(default_factory=list)
     rows: list[list[Field]] = field(default_factory=list)
 
@@ -58,7 +66,9 @@ def _kind(schema: dict[str, Any], ui: dict[str, Any]) -> str:
 def _attrs(schema: dict[str, Any]) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     if "maxLength" in schema:
-        attrs["maxlength"] = schema["maxLength"]
+        # Not `maxlength`, with which the browser silently cuts a pasted text: the page counts
+        # the characters, and the server refuses a text that is too long, at its field.
+        attrs["data-maxlength"] = schema["maxLength"]
     if "minimum" in schema:
         attrs["min"] = schema["minimum"]
     if "maximum" in schema:
@@ -106,6 +116,7 @@ def build_fields(
     """The fields of an object schema, filled with raw values and errors keyed by HTML name."""
     schema, ui = schema or {}, ui or {}
     required = set(schema.get("required") or [])
+    conditions = _conditional_requirements(schema)
     fields = []
     for prop in _ordered(schema, ui):
         sub = schema["properties"][prop]
@@ -117,12 +128,15 @@ def build_fields(
             kind=kind,
             label=localized(sub_ui.get("ui:label"), sub.get("title") or prop),
             help=localized(sub_ui.get("ui:help"), sub.get("description", "")),
-            required=prop in required,
+            required=prop in required and not _nullable(sub),
             options=_options(sub.get("items", {}) if kind == "multi" else sub, sub_ui),
             value=values.getlist(name) if kind == "multi" else values.get(name, ""),
             error=errors.get(name, ""),
             attrs=_attrs(sub),
         )
+        if not item.required and prop in conditions:
+            item.required_when = conditions[prop]
+            item.required = any(_holds(condition, values, prefix) for condition in conditions[prop])
         if kind == "datetime" and item.value:
             item.value = datetime_local(item.value, timezone)
         if kind == "rows":
@@ -137,6 +151,39 @@ def build_fields(
             ]
         fields.append(item)
     return fields
+
+
+def _nullable(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    return kind == "null" or (isinstance(kind, list) and "null" in kind)
+
+
+def _conditional_requirements(schema: dict[str, Any]) -> dict[str, list[dict[str, list[Any]]]]:
+    """Fields required by `if {properties: {x: {const | enum}}} then {required}` clauses of
+    `allOf`: for each field, the conditions (field -> accepted values) under which it is."""
+    found: dict[str, list[dict[str, list[Any]]]] = {}
+    for clause in schema.get("allOf") or []:
+        test, then = clause.get("if") or {}, clause.get("then") or {}
+        condition: dict[str, list[Any]] = {}
+        for name, rule in (test.get("properties") or {}).items():
+            if "const" in rule:
+                condition[name] = [rule["const"]]
+            elif isinstance(rule.get("enum"), list):
+                condition[name] = list(rule["enum"])
+        if not condition or set(test) - {"properties", "required"}:
+            continue  # a condition the page cannot follow: the server still checks it
+        for name in then.get("required") or []:
+            found.setdefault(name, []).append(condition)
+    return found
+
+
+def _holds(condition: dict[str, list[Any]], values: MultiDict[str, str], prefix: str) -> bool:
+    for name, accepted in condition.items():
+        raw = values.get(f"{prefix}{name}")
+        given = raw in ("on", "true", "1") if isinstance(accepted[0], bool) else raw
+        if not any(given == (value if isinstance(value, bool) else str(value)) for value in accepted):
+            return False
+    return True
 
 
 def row_indices(values: MultiDict[str, Any], name: str) -> list[int]:
@@ -216,6 +263,8 @@ def parse_form(
             raw = form.get(name, "")
             if raw.strip() != "":
                 data[prop] = _scalar(sub, kind, raw, timezone)
+            elif _nullable(sub) and name in form:
+                data[prop] = None  # left empty where the form allows "none" (e.g. the default term)
     return data, uploads
 
 

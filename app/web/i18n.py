@@ -11,7 +11,7 @@ from typing import Any
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, g, session
-from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
+from flask_babel import Babel, format_date, format_time, get_locale, gettext
 
 from ..settings import Settings
 
@@ -66,7 +66,15 @@ def _formatted(value: datetime | str | None, format_value: Callable[[datetime], 
 
 
 def datetime_filter(value: datetime | str | None, form: str = "short") -> str:
-    return _formatted(value, lambda moment: format_datetime(moment, form))
+    """A date and time in the user's language, always with a four-digit year (CLDR's short
+    Kazakh and English dates have two: a deadline in 2099 would read "29.12.99")."""
+
+    def formatted(moment: datetime) -> str:
+        # Both parts are read in the user's time zone (Flask-Babel rebases aware datetimes).
+        time_form = "medium" if form == "medium" else "short"
+        return f"{format_date(moment, 'medium')}, {format_time(moment, time_form)}"
+
+    return _formatted(value, formatted)
 
 
 def date_filter(value: datetime | str | None) -> str:

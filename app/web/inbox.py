@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ..errors import Conflict, Forbidden, InvalidInput
@@ -13,13 +13,30 @@ from ..services import tasks, webui
 from . import bp
 from .common import actor, back, services
 
+REMEMBERED_SCOPE = "inbox_scope"
+
+
+def _opening_scope(counts: dict[str, int]) -> str:
+    """Where the inbox opens without a chosen tab: the tab last chosen if it has work, else
+    "mine" if it has work, else the groups' tab."""
+    remembered = session.get(REMEMBERED_SCOPE)
+    if remembered in ("mine", "available") and counts.get(remembered):
+        return str(remembered)
+    return "mine" if counts.get("mine") else "available"
+
 
 @bp.get("/inbox")
 def inbox():
     current = actor()
-    query = inbox_service.InboxQuery.from_mapping(request.args)
+    args = request.args
+    if args.get("scope") in inbox_service.SCOPES:
+        session[REMEMBERED_SCOPE] = args["scope"]
+    else:
+        g.task_counts = counts = inbox_service.task_counts(services(), current)
+        args = {**args, "scope": _opening_scope(counts)}
+    query = inbox_service.InboxQuery.from_mapping(args)
     if query.scope == "all" and not current.is_admin:
-        query = inbox_service.InboxQuery.from_mapping({**request.args, "scope": "mine"})
+        query = inbox_service.InboxQuery.from_mapping({**args, "scope": "mine"})
     page = inbox_service.inbox_page(services(), current, query)
     return render_template(
         "inbox.html",

@@ -11,6 +11,9 @@ def localize_error(message: str) -> str:
     found = re.search(r"less than the minimum of (\S+)", message)
     if found:
         return _("The value must be at least %(limit)s.", limit=found.group(1))
+    found = re.search(r"at most (\d+) characters", message)
+    if found:
+        return _("At most %(limit)s characters.", limit=found.group(1))
     found = re.search(r"greater than the maximum of (\S+)", message)
     if found:
         return _("The value must be at most %(limit)s.", limit=found.group(1))

@@ -78,6 +78,17 @@ def _council_poll(ctx: ServiceContext, ids: dict[str, Any]) -> None:
     ids["ballot_id"] = ballots[0]["id"] if ballots else None
 
 
+def _appeal(ctx: ServiceContext, ids: dict[str, Any]) -> None:
+    """Deploy bpmn/appeal.bpmn and open an appeal to register, for the registrar."""
+    make_user(ctx, "registrar", ["secretariat"])
+    make_user(ctx, "head", ["secretariat_head"])
+    make_user(ctx, "deputy", ["secretariat_deputy_head"])
+    bundles = dict(deployments.bundles_in_folders(ROOT / "bpmn", ROOT / "forms"))
+    deployments.deploy(ctx, SYSTEM, bundles["appeal"], process_id="appeal")
+    started = instances.start_instance(ctx, users.actor_for(ctx, "registrar"), "appeal", {})
+    ids["appeal_register_task"] = started["tasks"][0]["id"]
+
+
 def serve(tmp: Path) -> Iterator[LiveServer]:
     url = f"sqlite:///{tmp / 'web.sqlite3'}"
     engine = make_engine(url)
@@ -103,6 +114,7 @@ def serve(tmp: Path) -> Iterator[LiveServer]:
     except Exception as exc:  # noqa: BLE001 - bpmn/ is being written elsewhere; the ballot test skips
         ids["ballot_error"] = repr(exc)
         ids["ballot_id"] = None
+    _appeal(ctx, ids)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

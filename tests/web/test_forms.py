@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from app.services.users import SYSTEM
 from app.web.formgen import field_name, parse_form
 from app.web.markdown import render
 from tests.conftest import APPROVAL, read_fixture
+
+ROOT_FORMS = Path(__file__).resolve().parents[2] / "forms"
 
 REVIEW_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -195,6 +198,41 @@ def test_a_form_rule_is_shown_at_its_field_in_the_users_language(
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'id="comment-error"' in page and "Комментарий слишком короткий." in page
-    assert '>ok</textarea>' in page  # what was typed is kept
+    assert ">ok</textarea>" in page  # what was typed is kept
     assert instances.get_instance(ctx, SYSTEM, started["id"])["tasks"][0]["id"] == task_id
     assert browser.post(f"/tasks/{task_id}", {"approved": "on", "comment": "fine"}).status_code == 302
+
+
+def test_required_marks_follow_the_server_and_empty_may_mean_none(app: Any) -> None:
+    from app.web.formgen import build_fields
+
+    schema = json.loads((ROOT_FORMS / "appeal_registration.schema.json").read_text())
+    with app.test_request_context():
+        fields = {f.name: f for f in build_fields(schema, {}, MultiDict(), {})}
+        # Required by the `if anonymous is false` clause: marked while the box is unticked.
+        assert fields["applicant_name"].required and fields["applicant_name"].required_when == [
+            {"anonymous": [False]}
+        ]
+        assert fields["substance"].required and not fields["applicant_email"].required
+        ticked = {f.name: f for f in build_fields(schema, {}, MultiDict({"anonymous": "on"}), {})}
+        assert not ticked["applicant_name"].required
+        assert "data-maxlength" in fields["substance"].attrs and "maxlength" not in fields["substance"].attrs
+    start = json.loads((ROOT_FORMS / "rotation_start.schema.json").read_text())
+    with app.test_request_context():
+        term = {f.name: f for f in build_fields(start, {}, MultiDict(), {})}["term_months"]
+        assert not term.required  # "empty means one year": the server accepts it empty
+    data, _ = parse_form(
+        start, {}, MultiDict({"term_end": "2026-06-30", "term_months": ""}), MultiDict(), "Asia/Almaty"
+    )
+    assert data["term_months"] is None and data["term_end"] == "2026-06-30"
+
+
+def test_a_text_over_the_limit_is_refused_at_its_field_not_cut(browser: Any, seeded: dict, ctx: Any) -> None:
+    browser.login("alice")
+    browser.post("/language", {"language": "kk"})
+    long_comment = "x" * 501
+    response = browser.post(f"/tasks/{seeded['task_id']}", {"approved": "on", "comment": long_comment})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="comment-error"' in page and "Ең көбі 500 таңба." in page
+    assert long_comment in page  # kept whole

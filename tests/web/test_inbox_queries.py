@@ -63,9 +63,11 @@ def test_pages_filters_and_constant_queries(ctx: Any, seeded: dict) -> None:
 
     overdue = inbox.inbox_page(ctx, alice, InboxQuery(scope="available", due="overdue", per_page=200))
     assert overdue.rows and all(r.urgency == "overdue" and r.assignee is None for r in overdue.rows)
-    by_due = inbox.inbox_page(ctx, alice, InboxQuery(scope="mine", sort="due", per_page=200)).rows
+    by_due = inbox.inbox_page(ctx, alice, InboxQuery(scope="mine", per_page=200)).rows  # the default
     dues = [r.due_at for r in by_due if r.due_at]
     assert dues == sorted(dues) and by_due[-1].due_at is None  # no deadline: last
+    undated = [r.created_at for r in by_due if r.due_at is None]
+    assert undated == sorted(undated, reverse=True)  # then the newest first
 
     russian = inbox.inbox_page(ctx, alice, InboxQuery(scope="mine", q="заявку", per_page=200))
     assert russian.total and all(r.titles.get("ru") == "Рассмотреть заявку" for r in russian.rows)
@@ -80,9 +82,31 @@ def test_query_from_arguments_falls_back_to_defaults() -> None:
     )
     assert (query.scope, query.sort, query.page, query.per_page, query.desc) == (
         "mine",
-        "created",
+        "due",
         1,
         200,
         True,
     )
     assert InboxQuery.from_mapping(query.as_saved()) == InboxQuery(desc=True, per_page=25)
+
+
+def test_the_inbox_opens_where_the_work_is_and_remembers_the_tab(
+    ctx: Any, seeded: dict, browser: Any
+) -> None:
+    alice = users.actor_for(ctx, "alice")
+    assert inbox.task_counts(ctx, alice) == {"mine": 0, "available": 1}
+    browser.login("alice")
+    page = browser.get("/inbox").get_data(as_text=True)
+    # Nothing of her own: the inbox opens on her groups' tab, where the task waits.
+    assert 'scope=available" aria-current="page"' in page and f"/tasks/{seeded['task_id']}" in page
+    browser.post(f"/tasks/{seeded['task_id']}/claim")
+    page = browser.get("/inbox").get_data(as_text=True)
+    assert 'scope=mine" aria-current="page"' in page and f"/tasks/{seeded['task_id']}" in page
+    browser.get("/inbox?scope=available")  # chosen, but empty now: the work is under "mine"
+    assert 'scope=mine" aria-current="page"' in browser.get("/inbox").get_data(as_text=True)
+    browser.post(f"/tasks/{seeded['task_id']}/unclaim")
+    browser.get("/inbox?scope=mine")  # chosen and empty: back to where the work is
+    assert 'scope=available" aria-current="page"' in browser.get("/inbox").get_data(as_text=True)
+    browser.post(f"/tasks/{seeded['task_id']}/claim")
+    browser.get("/inbox?scope=available")
+    assert 'scope=mine" aria-current="page"' in browser.get("/inbox").get_data(as_text=True)

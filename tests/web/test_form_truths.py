@@ -1,0 +1,70 @@
+"""Forms tell the truth before the server does (headless Chromium): required marks that follow
+the schema's conditions, length counters that never cut, pickers without ISO hints, four-digit
+years. Screenshots go to test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.live import CHROMIUM, LiveServer, serve
+from tests.web.test_browser import chromium, page, shot, sign_in, switch_language  # noqa: F401
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    yield from serve(tmp_path_factory.mktemp("live-forms"))
+
+
+def is_marked(on: Any, name: str) -> bool:
+    mark = on.locator(f"[data-field='{name}'] .required")
+    return mark.count() == 1 and mark.is_visible()
+
+
+def test_conditional_required_fields_and_the_length_counter(page: Any, live: LiveServer) -> None:  # noqa: F811
+    task_id = live.ids["appeal_register_task"]
+    sign_in(page, live, "registrar", f"/tasks/{task_id}")
+    switch_language(page, "kk")
+    # Not anonymous (the box is unticked): the applicant's details are required, and marked so.
+    for name in ("applicant_name", "applicant_address", "applicant_id_number", "registration_notice"):
+        assert is_marked(page, name), name
+    assert page.get_attribute("#applicant_name", "aria-required") == "true"
+    assert is_marked(page, "substance") and not is_marked(page, "applicant_email")
+    page.check("#anonymous")
+    for name in ("applicant_name", "applicant_address", "applicant_id_number"):
+        assert not is_marked(page, name), name
+    assert page.get_attribute("#applicant_name", "aria-required") is None
+    page.uncheck("#anonymous")
+    assert is_marked(page, "applicant_name")
+
+    # A text over the limit is kept whole, counted, and flagged: never cut.
+    text = "ә" * 20_001
+    page.fill("#substance", text)
+    assert len(page.input_value("#substance")) == 20_001
+    counter = page.locator("[data-counter-for='substance']")
+    assert counter.inner_text().replace("\u202f", "").startswith("20001 / 20000")
+    assert "over" in (counter.get_attribute("class") or "")
+    assert page.evaluate("document.getElementById('substance').validity.customError") is True
+    page.fill("#substance", "Тіл туралы өтініш.")
+    assert page.evaluate("document.getElementById('substance').validity.customError") is False
+
+    # Pickers, and no ISO example beside them.
+    assert page.get_attribute("#received_at", "type") == "datetime-local"
+    help_text = page.inner_text("[data-field='received_at'] .help")
+    assert "T1" not in help_text and "+05:00" not in help_text
+    shot(page, "20-appeal-registration-kk")
+
+
+def test_years_have_four_digits_in_every_language(page: Any, live: LiveServer) -> None:  # noqa: F811
+    sign_in(page, live, "alice", "/inbox?scope=available")
+    for code in ("kk", "ru", "en"):
+        switch_language(page, code)
+        page.goto(live.url + f"/tasks/{live.ids['task_id']}")
+        created = page.locator("dl.meta dd").nth(1).inner_text()
+        assert any(str(year) in created for year in range(2025, 2031)), (code, created)
