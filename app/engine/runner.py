@@ -83,6 +83,15 @@ def task_properties(workflow: BpmnWorkflow, task_id: str) -> dict[str, str]:
     return dict((task.task_spec.extensions or {}).get("properties", {})) if task is not None else {}
 
 
+def element_properties(specs: LoadedSpecs, element_id: str) -> dict[str, str]:
+    """The extension properties of an element of a version, wherever it sits (sub-processes too)."""
+    for process in (specs.spec, *specs.subprocess_specs.values()):
+        for spec in process.task_specs.values():
+            if getattr(spec, "bpmn_id", None) == element_id:
+                return dict((spec.extensions or {}).get("properties", {}))
+    return {}
+
+
 def broken_form_rules(
     workflow: BpmnWorkflow,
     task_id: str,

@@ -210,7 +210,7 @@ def _readable_versions(uow: UnitOfWork, actor: Actor) -> list[int]:
     return [version_id for version_id, lanes in rows if actor.groups.intersection(lanes or [])]
 
 
-def _may_read(actor: Actor, instance: ProcessInstance) -> bool:
+def may_read(actor: Actor, instance: ProcessInstance) -> bool:
     """Administrators, the initiator, and members of a group with a lane in the process."""
     return (
         actor.is_admin
@@ -223,7 +223,7 @@ def _get(uow: UnitOfWork, instance_id: int, actor: Actor) -> ProcessInstance:
     instance = uow.session.get(ProcessInstance, instance_id)
     if instance is None:
         raise NotFound(f"process instance {instance_id} not found")
-    if not _may_read(actor, instance):
+    if not may_read(actor, instance):
         raise Forbidden("this instance belongs to a process you take no part in")
     return instance
 

@@ -12,7 +12,15 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from ..db.models import HumanTask, HumanTaskGroup, MessageSubscription, ProcessInstance, User, WaitingTimer
+from ..db.models import (
+    ClosedTask,
+    HumanTask,
+    HumanTaskGroup,
+    MessageSubscription,
+    ProcessInstance,
+    User,
+    WaitingTimer,
+)
 from ..engine.views import TimerView
 from .audit import json_safe
 from .timer_wakeups import note_timer_stored
@@ -47,6 +55,7 @@ _SUBSCRIPTIONS = MessageSubscription.__table__
 _DELETE_TASK = delete(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
 _INSERT_TASK = insert(_TASKS)
 _INSERT_TASK_GROUP = insert(HumanTaskGroup.__table__)
+_INSERT_CLOSED_TASK = insert(ClosedTask.__table__)
 _SET_TASK_DUE = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(due_at=bindparam("new_due"))
 _SELECT_TIMERS = select(_TIMERS.c.id, _TIMERS.c.task_id, _TIMERS.c.due_at).where(
     _TIMERS.c.instance_id == bindparam("instance_id")
@@ -74,6 +83,16 @@ def sync_tasks(
     gone = [task_id for task_id in existing if task_id not in current]
     if gone:
         connection.execute(_DELETE_TASK, [{"task_id": task_id} for task_id in gone])
+        closed = [
+            {
+                "task_id": task_id,
+                "instance_id": instance.id,
+                "element_id": existing[task_id].element_id,
+                "closed_at": now,
+            }
+            for task_id in gone
+        ]
+        connection.execute(_INSERT_CLOSED_TASK, closed[0] if len(closed) == 1 else closed)
     reserved_for = _user_ids(uow, {v.assignee for v in views if v.assignee and v.task_id not in existing})
     open_tasks: list[TaskRow] = []
     new_rows: list[TaskRow] = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -17,6 +19,7 @@ from ..errors import (
     Unavailable,
 )
 from . import bp
+from .common import safe_next
 
 STATUS_BY_ERROR = {
     BadRequest: 400, Forbidden: 403, NotFound: 404, Conflict: 409, InvalidInput: 422, Unavailable: 503,
@@ -56,8 +59,28 @@ def _app_error(exc: AppError):
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     if exc.description == "csrf":
-        return error_page(400, _("The form has expired. Go back, reload the page and try again."))
+        return _expired_form()
     return error_page(exc.code or 500)
+
+
+def _expired_form():
+    """A form sent with a stale token: signed out meanwhile (in another tab), or a page kept open
+    across a new sign-in. What was typed into a task's form is kept in the browser (drafts.js),
+    so the answer leads back to that form rather than to an error."""
+    again = request.path if request.endpoint == "web.complete" else _referring_page()
+    if not session.get("user"):
+        flash(_("You were signed out (in another tab?). Sign in again: what you typed is kept."), "error")
+        return redirect(url_for("web.login", next=again))
+    if request.endpoint == "web.complete":
+        flash(_("The page had expired. What you typed is filled in again: check it and send it."), "error")
+        return redirect(again)
+    return error_page(400, _("The form has expired. Go back, reload the page and try again."))
+
+
+def _referring_page() -> str:
+    referrer = urlsplit(request.referrer or "")
+    same_site = referrer.netloc == request.host and referrer.path.startswith("/")
+    return safe_next(referrer.path if same_site else None)
 
 
 def routing_error(exc: HTTPException):

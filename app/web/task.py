@@ -11,8 +11,9 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
-from ..errors import InvalidInput
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..services import attachments, tasks, webui
+from ..services import task_afterwards as afterwards
 from ..services.inbox import urgency
 from . import bp
 from .common import actor, services
@@ -102,13 +103,20 @@ def _store_uploads(task: dict[str, Any], data: dict[str, Any], uploads: list[tup
 
 @bp.get("/tasks/<task_id>")
 def task_page(task_id: str):
-    task = tasks.get_task(services(), actor(), task_id)
+    try:
+        task = tasks.get_task(services(), actor(), task_id)
+    except NotFound:
+        # A task the person could see a moment ago (Back after sending it): say what became of it.
+        return _afterwards(task_id, typed=None, status=200)
     return _render(task, flatten(task.get("data") or {}, timezone=_timezone()), [])
 
 
 @bp.post("/tasks/<task_id>")
 def complete(task_id: str):
-    task = tasks.get_task(services(), actor(), task_id)
+    try:
+        task = tasks.get_task(services(), actor(), task_id)
+    except NotFound:
+        return _afterwards(task_id, typed=request.form, status=409)
     form = task["form"]
     data, uploads = parse_form(form["schema"], form["ui_schema"], request.form, request.files, _timezone())
     try:
@@ -116,6 +124,13 @@ def complete(task_id: str):
         result = tasks.complete_task(services(), actor(), task_id, data)
     except InvalidInput as exc:
         return _render(task, flatten(data, timezone=_timezone()), exc.details, 422)
+    except (Conflict, Forbidden) as exc:
+        # Completed, claimed or withdrawn meanwhile: keep what was typed and say what happened.
+        after = afterwards.afterwards(services(), actor(), task_id)
+        if after.what == afterwards.CLAIMED and after.by is None:
+            raise exc  # refused for another reason (not a member of the task's groups)
+        return _afterwards(task_id, typed=request.form, status=409, after=after)
+    flash(url_for("web.task_page", task_id=task_id), "draft-done")
     flash(_("The task is completed."), "success")
     for following in result["next_tasks"]:
         link = url_for("web.task_page", task_id=following["id"])
@@ -136,4 +151,92 @@ def attachment(attachment_id: str):
     info, content = attachments.get_attachment(services(), actor(), attachment_id)
     return send_file(
         io.BytesIO(content), mimetype=info.content_type, as_attachment=True, download_name=info.filename
+    )
+
+
+def _afterwards(task_id: str, typed: Any, status: int, after: Any = None):
+    """The page for a task that can no longer be completed: what happened, when and by whom,
+    what the person typed (read-only, to copy) or sent, and where to go next."""
+    after = after or afterwards.afterwards(services(), actor(), task_id)
+    form = after.form or {}
+    fields = build_fields(
+        form.get("schema"), form.get("ui_schema"), typed or MultiDict(), {}, timezone=_timezone()
+    )
+    sent_fields = (
+        build_fields(
+            form.get("schema"),
+            form.get("ui_schema"),
+            flatten(after.sent, timezone=_timezone()),
+            {},
+            timezone=_timezone(),
+        )
+        if after.sent
+        else []
+    )
+    titles = {
+        afterwards.COMPLETED: _("This task is already completed"),
+        afterwards.CLAIMED: _("Someone else has taken this task"),
+        afterwards.INSTANCE_ENDED: _("This case is closed"),
+    }
+    page = render_template(
+        "task_afterwards.html",
+        after=after,
+        title=titles.get(after.what, _("This task is no longer needed")),
+        typed=readable(fields),
+        sent=readable(sent_fields),
+        poll=poll_sentence(after.poll_result),
+    )
+    return page, status
+
+
+def readable(fields: list[Any]) -> list[tuple[str, str]]:
+    """(label, value as shown) of the filled fields, choices by their titles."""
+    shown = []
+    for item in fields:
+        value = item.value
+        if item.kind in ("radio", "select"):
+            value = dict(item.options).get(value, value)
+        elif item.kind == "multi":
+            value = ", ".join(dict(item.options).get(v, v) for v in value)
+        elif item.kind == "checkbox":
+            value = _("yes") if value else ""
+        elif item.kind == "rows":
+            value = "; ".join(", ".join(v for _label, v in readable(row)) for row in item.rows)
+        else:
+            value = show_value(value) if isinstance(value, str) else str(value)
+        if value not in ("", None, []):
+            shown.append((item.label, str(value)))
+    return shown
+
+
+def poll_sentence(result: dict[str, Any] | None) -> str:
+    """A Council decision in one sentence, with its numbers."""
+    if not result:
+        return ""
+    total = int(result.get("total_members") or 0)
+    votes_for = int(result.get("votes_for") or 0)
+    decided = show_value(result.get("closed_at") or "")
+    if result.get("outcome") == "not_held":
+        return _("The Council took no decision (%(at)s).", at=decided)
+    adopted = result.get("outcome") == "adopted"
+    if result.get("method") == "meeting":
+        present = int(result.get("members_present") or 0)
+        if adopted:
+            return _(
+                "Meeting of the Council: adopted. For: %(votes)s of %(present)s present.",
+                votes=votes_for,
+                present=present,
+            )
+        return _(
+            "Meeting of the Council: not adopted. For: %(votes)s of %(present)s present.",
+            votes=votes_for,
+            present=present,
+        )
+    values = {"at": decided, "votes": votes_for, "total": total, "needed": -(-2 * total // 3)}
+    if adopted:
+        return _(
+            "Decided at %(at)s: adopted. For: %(votes)s of %(total)s members (%(needed)s needed).", **values
+        )
+    return _(
+        "Decided at %(at)s: not adopted. For: %(votes)s of %(total)s members (%(needed)s needed).", **values
     )

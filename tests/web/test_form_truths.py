@@ -68,3 +68,27 @@ def test_years_have_four_digits_in_every_language(page: Any, live: LiveServer) -
         page.goto(live.url + f"/tasks/{live.ids['task_id']}")
         created = page.locator("dl.meta dd").nth(1).inner_text()
         assert any(str(year) in created for year in range(2025, 2031)), (code, created)
+
+
+def test_signed_out_in_another_tab_then_back_to_the_filled_form(page: Any, live: LiveServer) -> None:  # noqa: F811
+    task_id = live.ids["task_id"]
+    sign_in(page, live, "bob", f"/tasks/{task_id}")
+    switch_language(page, "en")
+    page.fill("#comment", "A long answer I do not want to type twice.")
+    page.fill("#amount", "7")
+    other = page.context.new_page()  # the other tab signs out
+    other.goto(live.url + "/inbox")
+    other.click("form[action='/logout'] button")
+    other.close()
+    page.click(f"form[action$='/tasks/{task_id}'] button[type=submit]")
+    page.wait_for_url(lambda url: "/login" in url)
+    assert "signed out" in page.inner_text(".flashes")
+    shot(page, "21-signed-out-keeps-the-form")
+    page.fill("#username", "bob")
+    page.fill("#password", "password123")
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(lambda url: url.endswith(f"/tasks/{task_id}"))
+    assert page.input_value("#comment") == "A long answer I do not want to type twice."
+    assert page.input_value("#amount") == "7"
+    assert page.is_visible("#draft-restored")
+    shot(page, "22-form-restored")

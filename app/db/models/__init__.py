@@ -8,7 +8,7 @@ from .instance import STATUSES, ProcessInstance
 from .rotation_term import DEFAULT_LEAD_DAYS, RotationTerm
 from .saved_filter import SavedFilter
 from .scheduled_start import ScheduledStart
-from .task import HumanTask, HumanTaskGroup
+from .task import ClosedTask, HumanTask, HumanTaskGroup
 from .timer import MessageSubscription, WaitingTimer
 from .user import Group, Membership, User
 
@@ -19,6 +19,7 @@ __all__ = [
     "Attachment",
     "AuditRecord",
     "CalendarTransfer",
+    "ClosedTask",
     "Group",
     "HumanTask",
     "HumanTaskGroup",

@@ -49,3 +49,18 @@ class HumanTaskGroup(Base):
     task_id: Mapped[str] = mapped_column(
         ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class ClosedTask(Base):
+    """A human task no longer open, with its instance: the pages can then say what became of a
+    task someone still has open in a browser, even when no one completed it (a ballot withdrawn
+    when the poll closed early, a case cancelled)."""
+
+    __tablename__ = "closed_tasks"
+
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    element_id: Mapped[str255]
+    closed_at: Mapped[datetime]
