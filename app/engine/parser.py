@@ -353,6 +353,10 @@ def parse_bundle(
         if form_name and form_name not in forms:
             message = f"start form {prop} '{form_name}' is not among the deployed (valid) form files"
             problems.append(Problem(main_file, _line_of(roots, main_file, chosen), chosen, message))
+    for group in (g.strip() for g in metadata.get("start_groups", "").split(",")):
+        if group and known_groups is not None and group not in known_groups:
+            message = f"start_groups: '{group}' does not name an existing group"
+            problems.append(Problem(main_file, _line_of(roots, main_file, chosen), chosen, message))
     if problems:
         raise BundleInvalid(problems)
 

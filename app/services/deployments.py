@@ -132,11 +132,12 @@ class VersionRef(NamedTuple):
     model_id: str
     version: int
     metadata: dict[str, Any]
+    lanes: list[str]
 
 
 _V = ProcessVersion.__table__
 _NEWEST_VERSION = (
-    select(_V.c.id, _V.c.model_id, _V.c.version, _V.c.metadata_json)
+    select(_V.c.id, _V.c.model_id, _V.c.version, _V.c.metadata_json, _V.c.lanes)
     .where(_V.c.model_id == bindparam("model_id"))
     .order_by(_V.c.version.desc())
     .limit(1)
@@ -154,7 +155,7 @@ def latest_version(uow: UnitOfWork, model_id: str) -> VersionRef:
     row = uow.session.connection().execute(_NEWEST_VERSION, {"model_id": model_id}).first()
     if row is None:
         raise NotFound(f"process model '{model_id}' not found")
-    return VersionRef(row.id, row.model_id, row.version, row.metadata_json or {})
+    return VersionRef(row.id, row.model_id, row.version, row.metadata_json or {}, list(row.lanes or []))
 
 
 def specs_of(ctx: ServiceContext, version: ProcessVersion) -> LoadedSpecs:

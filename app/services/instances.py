@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -32,9 +32,17 @@ from .uow import UnitOfWork
 from .users import Actor
 
 
-def _may_start(actor: Actor, metadata: Mapping[str, Any]) -> bool:
-    allowed = [g.strip() for g in str(metadata.get("start_groups", "")).split(",") if g.strip()]
-    return not allowed or actor.is_admin or bool(actor.groups.intersection(allowed))
+def may_start(actor: Actor, metadata: Mapping[str, Any], lanes: Collection[str]) -> bool:
+    """Administrators; the groups the model's `start_groups` property names; without it, the
+    groups that have a lane in the process (those who take part) and analysts (who test it);
+    a process with neither (no human step) anyone signed in."""
+    if actor.is_admin:
+        return True
+    named = [g.strip() for g in str(metadata.get("start_groups", "")).split(",") if g.strip()]
+    if not named and not lanes:
+        return True
+    allowed = set(named) if named else {*lanes, "analysts"}
+    return bool(actor.groups & allowed)
 
 
 class Started(NamedTuple):
@@ -67,7 +75,7 @@ def begin_start(
     can see or change an instance before it is stored, so this may run outside a writing unit
     of work."""
     model_id = version.model_id
-    if not _may_start(actor, version.metadata):
+    if not may_start(actor, version.metadata, version.lanes):
         raise Forbidden(f"you may not start '{model_id}'")
     start_form = version.metadata.get("formJsonSchemaFilename")
     if start_form:

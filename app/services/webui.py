@@ -11,7 +11,7 @@ from ..errors import InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
 from .deployments import form_of
-from .instances import _may_start
+from .instances import may_start
 from .users import LANGUAGES, Actor
 
 START_FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
@@ -56,7 +56,7 @@ def startable_models(ctx: ServiceContext, actor: Actor) -> list[dict[str, Any]]:
     with ctx.uow() as uow:
         for model, version in uow.session.execute(query):
             metadata = dict(version.metadata_json or {})
-            if not _may_start(actor, metadata):
+            if not may_start(actor, metadata, version.lanes or []):
                 continue
             schema_name, ui_name = (metadata.get(p) for p in START_FORM_PROPERTIES)
             result.append(
@@ -64,6 +64,12 @@ def startable_models(ctx: ServiceContext, actor: Actor) -> list[dict[str, Any]]:
                     "id": model.id,
                     "version": version.version,
                     "titles": _titles(model, metadata),
+                    "descriptions": {
+                        lang: metadata[f"description_{lang}"]
+                        for lang in LANGUAGES
+                        if metadata.get(f"description_{lang}")
+                    },
+                    "start_groups": metadata.get("start_groups") or "",
                     "legal_basis": version.legal_basis,
                     "schema": form_of(ctx, uow, version.id, schema_name) if schema_name else None,
                     "ui_schema": form_of(ctx, uow, version.id, ui_name) if ui_name else None,
