@@ -366,9 +366,14 @@ def other_groups(properties: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The data of the most recently completed task, in the workflow or any of its sub-processes
+    (a case inside a sub-process shows what was entered there), then the workflow's own data."""
     data: dict[str, Any] = {}
-    if workflow.last_task is not None:
-        data.update(workflow.last_task.data)
+    candidates = [workflow.last_task, *(sub.last_task for sub in workflow.subprocesses.values())]
+    finished = [task for task in candidates if task is not None]
+    if finished:
+        latest = max(finished, key=lambda task: task.last_state_change)
+        data.update(latest.data)
     data.update(workflow.data)
     return data
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..db.models import ProcessModel, ProcessVersion, User
+from ..db.models import ProcessFile, ProcessModel, ProcessVersion, User
 from ..errors import InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
@@ -104,3 +104,24 @@ def process_titles(ctx: ServiceContext) -> dict[str, dict[str, str]]:
     with ctx.uow() as uow:
         rows = uow.session.execute(query)
         return {model.id: _titles(model, dict(metadata or {})) for model, metadata in rows}
+
+
+def version_forms(
+    ctx: ServiceContext, model_id: str, version: int
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(JSON Schema, UI schema) of every form of a model version: the labels of its data."""
+    with ctx.uow() as uow:
+        version_id = uow.session.scalar(
+            select(ProcessVersion.id).where(
+                ProcessVersion.model_id == model_id, ProcessVersion.version == version
+            )
+        )
+        if version_id is None:
+            return []
+        names = set(uow.session.scalars(select(ProcessFile.name).where(ProcessFile.version_id == version_id)))
+        forms = []
+        for name in sorted(n for n in names if n.endswith(".schema.json")):
+            ui_name = name.replace(".schema.json", ".uischema.json")
+            ui = form_of(ctx, uow, version_id, ui_name) if ui_name in names else {}
+            forms.append((form_of(ctx, uow, version_id, name), ui))
+        return forms

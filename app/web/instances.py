@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -12,6 +14,11 @@ from ..services import attachments, instances, webui
 from . import bp
 from .common import actor, services
 from .layout import with_layout
+from .summaries import case_facts, case_summary
+
+
+def _today() -> date:
+    return services().now().astimezone(ZoneInfo(services().settings.timezone)).date()
 
 
 def action_labels() -> dict[str, str]:
@@ -45,6 +52,10 @@ def instance_page(instance_id: int):
         attachments=files,
         process_titles=webui.process_titles(services()),
         data_json=json.dumps(view["data"], ensure_ascii=False, indent=2, default=str),
+        summary=case_summary(
+            view["data"] or {}, webui.version_forms(services(), view["process_model"], view["version"])
+        ),
+        facts=case_facts(view["data"] or {}, view["status"], services().calendar, _today()),
         states_json=json.dumps(view["element_states"] or {}),
     )
 

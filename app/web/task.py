@@ -21,6 +21,7 @@ from .formgen import build_fields, field_name, flatten, parse_form, set_path
 from .i18n import show_value
 from .markdown import render
 from .messages import localize_error
+from .summaries import poll_sentence
 
 
 def _timezone() -> str:
@@ -207,36 +208,3 @@ def readable(fields: list[Any]) -> list[tuple[str, str]]:
         if value not in ("", None, []):
             shown.append((item.label, str(value)))
     return shown
-
-
-def poll_sentence(result: dict[str, Any] | None) -> str:
-    """A Council decision in one sentence, with its numbers."""
-    if not result:
-        return ""
-    total = int(result.get("total_members") or 0)
-    votes_for = int(result.get("votes_for") or 0)
-    decided = show_value(result.get("closed_at") or "")
-    if result.get("outcome") == "not_held":
-        return _("The Council took no decision (%(at)s).", at=decided)
-    adopted = result.get("outcome") == "adopted"
-    if result.get("method") == "meeting":
-        present = int(result.get("members_present") or 0)
-        if adopted:
-            return _(
-                "Meeting of the Council: adopted. For: %(votes)s of %(present)s present.",
-                votes=votes_for,
-                present=present,
-            )
-        return _(
-            "Meeting of the Council: not adopted. For: %(votes)s of %(present)s present.",
-            votes=votes_for,
-            present=present,
-        )
-    values = {"at": decided, "votes": votes_for, "total": total, "needed": -(-2 * total // 3)}
-    if adopted:
-        return _(
-            "Decided at %(at)s: adopted. For: %(votes)s of %(total)s members (%(needed)s needed).", **values
-        )
-    return _(
-        "Decided at %(at)s: not adopted. For: %(votes)s of %(total)s members (%(needed)s needed).", **values
-    )

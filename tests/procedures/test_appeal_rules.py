@@ -55,7 +55,7 @@ GRANT = {
 
 
 def test_an_extension_must_be_later_than_the_current_deadline() -> None:
-    # Received 2 March: the deadline is 23 March, 18:30 (15 working days; 8-9 March are days off).
+    # Received 2 March: the deadline is 27 March, 18:30 (15 working days past 9 March and Nauryz).
     with extension_requested() as h:
         deadline = h.ready("Task_DecideExtension")[0].data["appeal_deadline"]
         for day in ("2026-03-20", deadline[:10]):
