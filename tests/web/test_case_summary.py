@@ -35,6 +35,7 @@ def test_labelled_data_and_json_only_for_administrators(browser: Browser, seeded
     assert "All data (JSON)" not in page and '"comment": "Within budget"' not in page
     browser.post("/logout")
     browser.login("admin")
+    browser.post("/language", {"language": "en"})
     page = browser.get(f"/instances/{seeded['instance_id']}").get_data(as_text=True)
     assert "All data (JSON)" in page and "&#34;comment&#34;: &#34;Within budget&#34;" in page
 
