@@ -102,3 +102,25 @@ def test_setup_deploys_the_shipped_procedures_and_demo_data(settings, clock):
     assert again.exit_code == 0, again.output
     assert "new version" not in again.output and "demo instances started" not in again.output
     application.extensions["db_engine"].dispose()
+
+
+def test_translations_lists_what_a_catalogue_lacks(app, tmp_path):
+    import json
+
+    from app.settings import PROJECT_ROOT
+
+    shutil.copy(PROJECT_ROOT / "bpmn" / "council_poll.bpmn", tmp_path / "council_poll.bpmn")
+    catalogue = json.loads((PROJECT_ROOT / "bpmn" / "council_poll.translations.json").read_text())
+    del catalogue["elements"]["Task_CastBallot"]["instructions"]["ru"]
+    del catalogue["elements"]["Gateway_Method"]["name"]["kk"]
+    (tmp_path / "council_poll.translations.json").write_text(json.dumps(catalogue))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["translations", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "council_poll.bpmn: Gateway_Method.name.kk",
+        "council_poll.bpmn: Task_CastBallot.instructions.ru",
+        "2 missing translation(s)",
+    ]
+    shipped = runner.invoke(args=["translations", str(PROJECT_ROOT / "bpmn")])
+    assert shipped.exit_code == 0 and shipped.output == "0 missing translation(s)\n"

@@ -51,6 +51,17 @@ def register_commands(app: Flask) -> None:
             state = "new version" if result.created else "unchanged"
             click.echo(f"{result.model_id}: version {result.version} ({state})")
 
+    @app.cli.command("translations")
+    @click.argument("bpmn_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=False)
+    def translations_check(bpmn_dir: Path | None) -> None:
+        """List the texts of each diagram that its catalogue lacks in Kazakh or Russian (exit 1 if any)."""
+        gaps = deployments.missing_translations(bpmn_dir or _services().settings.bpmn_dir)
+        for gap in gaps:
+            click.echo(gap)
+        click.echo(f"{len(gaps)} missing translation(s)")
+        if gaps:
+            raise SystemExit(1)
+
     @app.cli.group("users")
     def users_group() -> None:
         """Users and groups."""

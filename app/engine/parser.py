@@ -22,11 +22,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from . import translations
 from .dmn_checks import check_decisions
 from .errors import BundleInvalid, Problem
 from .form_rules import RULES_PROPERTY, rule_problems
-from .runner import other_groups
 from .scripting import check_expression, check_script
+from .spec_properties import other_groups
 from .timer_checks import TimerEvaluator, check_timer_value
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -113,6 +114,8 @@ def _load_forms(files: Mapping[str, bytes], problems: list[Problem]) -> dict[str
         if not isinstance(document, dict):
             problems.append(Problem(name, 1, None, "a form file must hold a JSON object"))
             continue
+        if name.endswith(translations.SUFFIX):
+            continue  # a catalogue: checked against the diagram's ids in _catalogues
         if not name.endswith((".uischema.json", RULES_SUFFIX)):
             try:
                 Draft202012Validator.check_schema(document)
@@ -333,11 +336,17 @@ def parse_bundle(
             problems.append(problem)
         raise BundleInvalid(problems) from exc
 
+    catalogues = translations.catalogues_of(files, roots, problems)
     start_messages: list[str] = []
     lanes: set[str] = set()
     for process_spec in _all_specs(spec, subprocess_specs):
         file = process_spec.file
+        catalogue = catalogues.get(file or "", {})
         for task_spec in process_spec.task_specs.values():
+            if catalogue and getattr(task_spec, "bpmn_id", None):
+                translations.add_properties(
+                    task_spec, translations.element_properties(catalogue, task_spec.bpmn_id)
+                )
             checks = _check_task_spec(task_spec, file, forms, known_groups, evaluate)
             for where, element_id, message in checks:
                 problems.append(Problem(where, _line_of(roots, where, element_id), element_id, message))
@@ -348,6 +357,7 @@ def parse_bundle(
                 if isinstance(event_definition, MessageEventDefinition):
                     start_messages.append(event_definition.name)
     metadata = _process_metadata(roots[main_file], chosen)
+    metadata.update(translations.process_properties(catalogues.get(main_file, {})))
     for prop in FORM_PROPERTIES:
         form_name = metadata.get(prop)
         if form_name and form_name not in forms:
@@ -369,6 +379,14 @@ def parse_bundle(
         start_messages=sorted(set(start_messages)),
         lanes=sorted(lanes),
     )
+
+
+def referenced_catalogues(bpmn_content: bytes) -> set[str]:
+    """The translation catalogues a BPMN file's processes may have."""
+    root = _root_or_none(bpmn_content)
+    if root is None:
+        return set()
+    return {translations.catalogue_name(str(p)) for p in root.xpath("//bpmn:process/@id", namespaces=NSMAP)}
 
 
 def _root_or_none(content: bytes) -> etree._Element | None:

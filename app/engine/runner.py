@@ -31,11 +31,11 @@ from .features import spec_features
 from .form_rules import FormRule, broken_rules, rule_context
 from .script_errors import SandboxUnavailable
 from .serializer import LoadedSpecs
+from .spec_properties import other_groups, properties_of
 from .step_errors import guarded
 from .views import HumanTaskView, MessageWaitView, TimerView, WorkflowSnapshot
 
 LANGUAGES = ("kk", "ru", "en")
-OTHER_GROUPS = "other_groups"
 # Guards against a diagram whose gateways keep producing engine work forever.
 MAX_ENGINE_ROUNDS = 1000
 
@@ -80,16 +80,7 @@ def complete_task(workflow: BpmnWorkflow, task_id: str, data: Mapping[str, Any])
 def task_properties(workflow: BpmnWorkflow, task_id: str) -> dict[str, str]:
     """The extension properties of a task's element (empty when the task is gone)."""
     task = _find_task(workflow, task_id)
-    return dict((task.task_spec.extensions or {}).get("properties", {})) if task is not None else {}
-
-
-def element_properties(specs: LoadedSpecs, element_id: str) -> dict[str, str]:
-    """The extension properties of an element of a version, wherever it sits (sub-processes too)."""
-    for process in (specs.spec, *specs.subprocess_specs.values()):
-        for spec in process.task_specs.values():
-            if getattr(spec, "bpmn_id", None) == element_id:
-                return dict((spec.extensions or {}).get("properties", {}))
-    return {}
+    return properties_of(task.task_spec) if task is not None else {}
 
 
 def broken_form_rules(
@@ -334,7 +325,7 @@ def human_tasks(workflow: BpmnWorkflow) -> list[HumanTaskView]:
     views = []
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
         spec = task.task_spec
-        properties = (spec.extensions or {}).get("properties", {})
+        properties = properties_of(spec)
         name = spec.bpmn_name or spec.bpmn_id
         titles = {"en": properties.get("title_en") or name}
         titles.update(
@@ -353,16 +344,15 @@ def human_tasks(workflow: BpmnWorkflow) -> list[HumanTaskView]:
                 due_at=_due_at(workflow, task, properties.get("due_at")),
                 assignee=_assignee(workflow, task, properties.get("assignee")),
                 other_groups=other_groups(properties),
+                instruction_texts={
+                    lang: properties[f"instructions_{lang}"]
+                    for lang in LANGUAGES
+                    if properties.get(f"instructions_{lang}")
+                },
                 data=task.data,
             )
         )
     return views
-
-
-def other_groups(properties: Mapping[str, str]) -> tuple[str, ...]:
-    """The groups a user task's `other_groups` property names (commas or spaces between)."""
-    names = (properties.get(OTHER_GROUPS) or "").replace(",", " ").split()
-    return tuple(sorted(set(names)))
 
 
 def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:

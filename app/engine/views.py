@@ -22,6 +22,8 @@ class HumanTaskView:
     assignee: str | None = None
     # Groups whose members may take the task besides the lane's group.
     other_groups: tuple[str, ...] = ()
+    # The instructions in other languages ({"kk": ..., "ru": ...}), from the model's catalogue.
+    instruction_texts: dict[str, str] = field(default_factory=dict)
     data: dict[str, Any] = field(repr=False, default_factory=dict)
 
 

@@ -153,6 +153,7 @@ DENIED_X86_64 = {
 def seccomp_program(denied: Mapping[str, int], arch: int) -> bytes:
     """A filter that kills a process calling in from another architecture, refuses the x32 ABI
     and the denied calls with EPERM, and allows the rest."""
+
     def op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
         return struct.pack("=HBBI", code, jt, jf, k)
 

@@ -165,8 +165,10 @@ def _unstorable(result: dict[str, Any]) -> str | None:
 
 def _warm_up(worker: Worker) -> None:
     # Code paths that import lazily must have run before the lock-down forbids opening files.
-    for source in ("x = f'{1:>3}' + '%s' % 2 + str(round(2.5)) + repr([1])\ny = sorted({'a': 1}.items())",
-                   "x = [i for i in range(3)]\ntry:\n    z = 1 / 0\nexcept ZeroDivisionError:\n    pass"):
+    for source in (
+        "x = f'{1:>3}' + '%s' % 2 + str(round(2.5)) + repr([1])\ny = sorted({'a': 1}.items())",
+        "x = [i for i in range(3)]\ntry:\n    z = 1 / 0\nexcept ZeroDivisionError:\n    pass",
+    ):
         worker.handle({"op": "exec", "source": source, "data": {}})
     worker.handle({"op": "eval", "source": "max(x) if x else None", "data": {"x": [1]}})
     protocol.decode(protocol.encode({"a": [1, 2.5, "é", None, True]})[protocol.HEADER.size :])

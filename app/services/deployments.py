@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -12,8 +13,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, select
 
 from ..db.models import ProcessFile, ProcessModel, ProcessVersion
+from ..engine import translations
 from ..engine.errors import BundleInvalid
-from ..engine.parser import called_processes, parse_bundle, referenced_forms
+from ..engine.parser import called_processes, parse_bundle, referenced_catalogues, referenced_forms
 from ..engine.scripting import SandboxEnvironment
 from ..engine.serializer import LoadedSpecs, dump_specs, load_specs
 from ..engine.timer_checks import TimerEvaluator
@@ -265,6 +267,10 @@ def bundles_in_folders(bpmn_dir: Path, forms_dir: Path) -> list[tuple[str, dict[
             path = forms_dir / form
             if path.exists():
                 files[form] = path.read_bytes()
+        for catalogue in sorted(set().union(*(referenced_catalogues(files[n]) for n in selected))):
+            path = bpmn_dir / catalogue
+            if path.exists():
+                files[catalogue] = path.read_bytes()
         bundles.append((Path(name).stem, files))
     return bundles
 
@@ -273,3 +279,14 @@ def deploy_folders(ctx: ServiceContext, actor: Actor, bpmn_dir: Path, forms_dir:
     return [
         deploy(ctx, actor, files, process_id=pid) for pid, files in bundles_in_folders(bpmn_dir, forms_dir)
     ]
+
+
+def missing_translations(bpmn_dir: Path) -> list[str]:
+    """Each text of a folder's diagrams that their catalogues lack in Kazakh or Russian, as
+    `file: element.text.language`."""
+    gaps = []
+    for path in sorted(bpmn_dir.glob("*.bpmn")):
+        catalogue_path = path.with_name(translations.catalogue_name(path.stem))
+        catalogue = json.loads(catalogue_path.read_text()) if catalogue_path.exists() else {}
+        gaps.extend(f"{path.name}: {gap}" for gap in translations.diagram_gaps(path.read_bytes(), catalogue))
+    return gaps

@@ -217,9 +217,7 @@ def task_counts(ctx: ServiceContext, actor: Actor) -> dict[str, int]:
         available = 0
         if actor.groups:
             available = uow.session.scalar(
-                select(func.count())
-                .select_from(HumanTask)
-                .where(available_to(uow, actor))
+                select(func.count()).select_from(HumanTask).where(available_to(uow, actor))
             )
     return {"mine": int(mine or 0), "available": int(available or 0)}
 

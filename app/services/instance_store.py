@@ -86,6 +86,8 @@ _TASKS_WITH_ROW_VERSION = (
     .join(_INSTANCES, _INSTANCES.c.id == _TASKS.c.instance_id)
     .where(_TASKS.c.instance_id == _INSTANCE_ID_OF_TASK)
 )
+
+
 def script_engine(ctx: ServiceContext, uow: UnitOfWork):
     functions = diagram_functions(
         ctx.clock, ctx.calendar, lambda name: group_members(uow, name), tz=ctx.settings.timezone
@@ -289,9 +291,7 @@ def save_workflow(
     open_tasks: list[TaskRow] = []
     if features.human_tasks:
         existing = {} if is_new else (tasks if tasks is not None else tasks_of(uow, instance.id))
-        open_tasks = sync_tasks(
-            uow, connection, instance, snap.human_tasks if running else [], now, existing
-        )
+        open_tasks = sync_tasks(uow, connection, instance, snap.human_tasks if running else [], now, existing)
     if features.timers:
         sync_timers(uow.session, connection, instance, snap.timers if running else [], is_new, timers)
     if features.messages:

@@ -44,6 +44,7 @@ class TaskRow:
     form_schema: str | None
     form_ui_schema: str | None
     instructions: str | None
+    instruction_texts: Any
     created_at: datetime
     due_at: datetime | None
 
@@ -115,6 +116,7 @@ def sync_tasks(
                 form_schema=view.form_schema,
                 form_ui_schema=view.form_ui_schema,
                 instructions=view.instructions,
+                instruction_texts=view.instruction_texts,
                 created_at=now,
                 due_at=due_at,
             )

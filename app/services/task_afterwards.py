@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..db.models import AuditRecord, ClosedTask, HumanTask, ProcessInstance, User
-from ..engine import runner
+from ..engine import spec_properties
 from ..errors import NotFound
 from .context import ServiceContext
 from .deployments import form_of, specs_by_id
@@ -62,7 +62,9 @@ def afterwards(ctx: ServiceContext, actor: Actor, task_id: str) -> Afterwards:
         else:
             what, at, by = WITHDRAWN, closed.closed_at if closed else instance.updated_at, None
         sent = done.details.get("data") if done is not None and done.actor == actor.username else None
-        properties = runner.element_properties(specs_by_id(ctx, uow, instance.version_id), element_id or "")
+        properties = spec_properties.element_properties(
+            specs_by_id(ctx, uow, instance.version_id), element_id or ""
+        )
         schema_file = properties.get("formJsonSchemaFilename")
         ui_file = properties.get("formUiSchemaFilename")
         form = (

@@ -149,6 +149,7 @@ def get_task(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]:
         }
         view["data"] = instance.data
         view["instructions"] = task.instructions
+        view["instruction_texts"] = dict(task.instruction_texts or {})
         return view
 
 

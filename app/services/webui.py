@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import select
 
 from ..db.models import ProcessFile, ProcessModel, ProcessVersion, User
+from ..engine import spec_properties, translations
 from ..errors import InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
-from .deployments import form_of
+from .deployments import form_of, specs_by_id
 from .instances import may_start
 from .users import LANGUAGES, Actor
 
@@ -125,3 +126,45 @@ def version_forms(
             ui = form_of(ctx, uow, version_id, ui_name) if ui_name in names else {}
             forms.append((form_of(ctx, uow, version_id, name), ui))
         return forms
+
+
+def element_titles(ctx: ServiceContext, model_id: str, version: int) -> dict[str, dict[str, str]]:
+    """Names of the elements of a model version by language, for timelines and diagrams."""
+    with ctx.uow() as uow:
+        version_id = uow.session.scalar(
+            select(ProcessVersion.id).where(
+                ProcessVersion.model_id == model_id, ProcessVersion.version == version
+            )
+        )
+        if version_id is None:
+            return {}
+        return spec_properties.element_titles(specs_by_id(ctx, uow, version_id))
+
+
+def group_titles(ctx: ServiceContext) -> dict[str, dict[str, str]]:
+    """Names of groups by language, from the catalogues of the models' latest versions."""
+    query = (
+        select(ProcessFile.version_id, ProcessFile.name)
+        .join(ProcessVersion, ProcessVersion.id == ProcessFile.version_id)
+        .join(ProcessModel, _latest())
+        .where(ProcessFile.name.like("%" + translations.SUFFIX))
+    )
+    titles: dict[str, dict[str, str]] = {}
+    with ctx.uow() as uow:
+        for version_id, name in uow.session.execute(query):
+            catalogue = form_of(ctx, uow, version_id, name) or {}
+            for group, texts in translations.group_titles(catalogue).items():
+                titles.setdefault(group, {}).update(texts)
+    return titles
+
+
+def latest_element_titles(ctx: ServiceContext) -> dict[str, dict[str, dict[str, str]]]:
+    """Element names by language of every model's latest version: {model: {element: names}}."""
+    with ctx.uow() as uow:
+        rows = list(
+            uow.session.execute(select(ProcessModel.id, ProcessVersion.id).join(ProcessVersion, _latest()))
+        )
+        return {
+            model_id: spec_properties.element_titles(specs_by_id(ctx, uow, version_id))
+            for model_id, version_id in rows
+        }

@@ -36,6 +36,7 @@ class Field:
     @property
     def required_when_json(self) -> str:
         return json.dumps(self.required_when, ensure_ascii=False) if self.required_when else ""
+
     columns: list[Field] = field(default_factory=list)
     rows: list[list[Field]] = field(default_factory=list)
 

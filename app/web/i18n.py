@@ -44,13 +44,15 @@ def select_locale() -> str:
 
 
 def localized(texts: Any, fallback: str = "") -> str:
-    """Pick the user's language from {"kk", "ru", "en"} (then English, then any)."""
+    """Pick the user's language from {"kk", "ru", "en"}, then Kazakh (the state language), then
+    English, then any."""
     if isinstance(texts, str):
         return texts
     if not isinstance(texts, dict) or not texts:
         return fallback
     language = str(get_locale() or DEFAULT_LANGUAGE)
-    return str(texts.get(language) or texts.get("en") or next(iter(texts.values())) or fallback)
+    chosen = texts.get(language) or texts.get(DEFAULT_LANGUAGE) or texts.get("en")
+    return str(chosen or next(iter(texts.values())) or fallback)
 
 
 def _formatted(value: datetime | str | None, format_value: Callable[[datetime], str]) -> str:

@@ -43,6 +43,7 @@ def inbox():
         page=page,
         saved=inbox_service.list_saved_filters(services(), current),
         process_titles=webui.process_titles(services()),
+        group_titles=webui.group_titles(services()),
         groups=sorted(current.groups),
         page_url=lambda number: url_for("web.inbox", **query.as_saved(), page=number),
     )

@@ -13,7 +13,8 @@ from ..errors import Conflict
 from ..services import attachments, instances, webui
 from . import bp
 from .common import actor, services
-from .layout import with_layout
+from .i18n import localized
+from .layout import with_layout, with_names
 from .summaries import case_facts, case_summary
 
 
@@ -49,6 +50,8 @@ def instance_page(instance_id: int):
         instance=view,
         timeline=instances.history(services(), current, instance_id),
         labels=action_labels(),
+        element_titles=webui.element_titles(services(), view["process_model"], view["version"]),
+        group_titles=webui.group_titles(services()),
         attachments=files,
         process_titles=webui.process_titles(services()),
         data_json=json.dumps(view["data"], ensure_ascii=False, indent=2, default=str),
@@ -64,7 +67,9 @@ def instance_page(instance_id: int):
 def diagram(instance_id: int):
     view = instances.get_instance(services(), actor(), instance_id)
     xml = webui.diagram_xml(services(), view["process_model"], view["version"])
-    return Response(with_layout(xml), mimetype="application/xml")
+    titles = webui.element_titles(services(), view["process_model"], view["version"])
+    names = {element_id: localized(texts) for element_id, texts in titles.items()}
+    return Response(with_names(with_layout(xml), names), mimetype="application/xml")
 
 
 @bp.post("/instances/<int:instance_id>/cancel")

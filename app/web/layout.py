@@ -126,3 +126,16 @@ def with_layout(xml: bytes) -> bytes:
         for x, y in ((s[0] + s[2], s[1] + s[3] // 2), (t[0], t[1] + t[3] // 2)):
             etree.SubElement(edge, f"{{{DI}}}waypoint", x=str(x), y=str(y))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def with_names(xml: bytes, names: dict[str, str]) -> bytes:
+    """The diagram with its elements named in the reader's language (labels are drawn from
+    `name`); elements without a translation keep theirs."""
+    if not names:
+        return xml
+    root = etree.fromstring(xml)
+    for element in root.iter():
+        element_id = element.get("id") if isinstance(element.tag, str) else None
+        if element_id in names and element.get("name") is not None:
+            element.set("name", names[element_id])
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

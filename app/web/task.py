@@ -18,7 +18,7 @@ from ..services.inbox import urgency
 from . import bp
 from .common import actor, services
 from .formgen import build_fields, field_name, flatten, parse_form, set_path
-from .i18n import show_value
+from .i18n import localized, show_value
 from .markdown import render
 from .messages import localize_error
 from .summaries import poll_sentence
@@ -42,7 +42,11 @@ def _render(
         task=task,
         fields=fields,
         general_errors=general,
-        instructions=render(task.get("instructions"), task.get("data") or {}, show_value),
+        instructions=render(
+            localized({"en": task.get("instructions"), **(task.get("instruction_texts") or {})}) or None,
+            task.get("data") or {},
+            show_value,
+        ),
         process_titles=webui.process_titles(services()),
         urgency=urgency(datetime.fromisoformat(task["due_at"]), services().now())
         if task.get("due_at")

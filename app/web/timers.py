@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..errors import AppError
-from ..services import timer_admin
+from ..services import timer_admin, webui
 from . import bp
 from .common import actor, services
 
@@ -18,7 +18,13 @@ from .common import actor, services
 def timers_page():
     model_id = request.args.get("process_model") or None
     upcoming = timer_admin.list_timers(services(), actor(), model_id=model_id, limit=200)
-    return render_template("timers.html", timers=upcoming, process_model=model_id or "")
+    return render_template(
+        "timers.html",
+        timers=upcoming,
+        process_model=model_id or "",
+        element_titles=webui.latest_element_titles(services()),
+        process_titles=webui.process_titles(services()),
+    )
 
 
 def _local_to_aware(value: str) -> datetime:

@@ -52,6 +52,10 @@ def props(element) -> dict[str, str]:
     }
 
 
+def catalogue(name: str) -> dict:
+    return json.loads((BPMN_DIR / f"{name}.translations.json").read_text())
+
+
 def user_tasks(name: str):
     return tree(name).xpath("//bpmn:userTask", namespaces=NS)
 
@@ -75,7 +79,11 @@ def test_process_metadata(name: str) -> None:
     assert meta["in_force_to"] == "" or date.fromisoformat(meta["in_force_to"]) > date.fromisoformat(
         meta["in_force_from"]
     )
-    assert all(meta[f"title_{lang}"] for lang in LANGS)
+    assert meta["title_en"] and meta["description_en"]
+    texts = catalogue(name)["process"]
+    assert all(
+        texts[key][lang] for key in ("name", "description", "legal_basis_document") for lang in ("kk", "ru")
+    )
     assert process.xpath("./bpmn:documentation/text()", namespaces=NS)
 
 
@@ -91,7 +99,7 @@ def test_every_user_task_sits_in_a_lane_and_has_forms_in_three_languages(name: s
         task_id = task.get("id")
         assert lanes[task_id] in GROUPS, task_id
         p = props(task)
-        assert p["title_kk"] and p["title_ru"] and task.get("name"), task_id
+        assert task.get("name") and "title_kk" not in p, task_id  # kk and ru live in the catalogue
         assert task.xpath(
             "./bpmn:extensionElements/spiffworkflow:instructionsForEndUser/text()", namespaces=NS
         )
@@ -220,3 +228,25 @@ def test_due_dates_of_tasks_are_expressions_the_sandbox_accepts() -> None:
             due = props(task).get("due_at")
             if due:
                 assert sandbox.check_expression(due) is None, (name, task.get("id"))
+
+
+@pytest.mark.parametrize("name", PROCESSES)
+def test_every_element_and_instruction_has_kazakh_and_russian(name: str) -> None:
+    from app.engine import translations
+
+    doc = tree(name)
+    texts = translations.diagram_texts(doc.getroot())
+    assert len(texts) > 15
+    assert translations.missing(catalogue(name), texts) == []
+    assert list(translations.catalogue_problems(catalogue(name), {str(i) for i in doc.xpath("//@id")})) == []
+    placeholders = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+    for element_id, entry in catalogue(name)["elements"].items():
+        if "instructions" in entry:
+            english = doc.xpath(
+                f"//*[@id='{element_id}']/bpmn:extensionElements/spiffworkflow:instructionsForEndUser/text()",
+                namespaces=NS,
+            )[0]
+            for lang in ("kk", "ru"):  # the same data in every language
+                assert set(placeholders.findall(entry["instructions"][lang])) == set(
+                    placeholders.findall(english)
+                )

@@ -30,7 +30,7 @@ def test_admin_moves_and_fires_a_timer(browser: Any, seeded: dict, ctx: Any) -> 
     assert timer is not None
     browser.login("admin")
     page = browser.get("/timers").get_data(as_text=True)
-    assert f"#{instance_id}" in page and "timer_intermediate" in page
+    assert f"#{instance_id}" in page and "Wait one hour" in page  # the process and the timer by name
 
     moved = browser.post(f"/timers/{timer.id}/move", {"due_at": "2030-01-02T09:30"})
     assert moved.status_code == 302

@@ -35,6 +35,8 @@ class HumanTask(Base):
     form_schema: Mapped[str | None] = mapped_column(String(255))
     form_ui_schema: Mapped[str | None] = mapped_column(String(255))
     instructions: Mapped[str | None] = mapped_column(Text)
+    # The instructions in the model's other languages ({"kk": ..., "ru": ...}; English above).
+    instruction_texts: Mapped[json_value] = mapped_column(default=dict)
     created_at: Mapped[datetime]
     due_at: Mapped[datetime | None] = mapped_column(index=True)
 

@@ -1,0 +1,47 @@
+"""The procedures in the reader's language: task titles and instructions, the timeline, group
+names and the diagram's labels come from each model's translation catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.services import instances, tasks, users
+from tests.web.conftest import Browser
+from tests.web.test_case_summary import _procedures
+
+
+def test_an_appeal_in_kazakh_and_russian(browser: Browser, seeded: dict, ctx: Any) -> None:
+    _procedures(ctx)
+    clerk = users.actor_for(ctx, "secretariat.one")
+    started = instances.start_instance(ctx, clerk, "appeal", {})
+    task_id = started["tasks"][0]["id"]
+    browser.login("secretariat.one")
+    browser.post("/language", {"language": "kk"})
+    inbox = browser.get("/inbox").get_data(as_text=True)
+    assert "Өтінішті тіркеу" in inbox and "Хатшылық" in inbox  # the task and its group, in Kazakh
+    assert "secretariat" not in inbox.split("<tbody>")[1].split("</tbody>")[0]
+    page = browser.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "Түскен уақытын (Астана уақытымен)" in page and "Enter the time of receipt" not in page
+    browser.post("/language", {"language": "ru"})
+    page = browser.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "Укажите время поступления" in page
+    tasks.claim_task(ctx, clerk, task_id)
+    timeline = browser.get(f"/instances/{started['id']}").get_data(as_text=True).split('class="timeline"')[1]
+    assert "Зарегистрировать обращение" in timeline and "Task_RegisterAppeal" not in timeline
+    diagram = browser.get(f"/instances/{started['id']}/diagram.bpmn").get_data(as_text=True)
+    assert 'name="Зарегистрировать обращение"' in diagram and 'name="Анонимное?"' in diagram
+    browser.post("/language", {"language": "en"})
+    diagram = browser.get(f"/instances/{started['id']}/diagram.bpmn").get_data(as_text=True)
+    assert 'name="Register the appeal"' in diagram
+
+
+def test_a_missing_translation_falls_back_to_kazakh_then_english(app: Any) -> None:
+    from app.web.i18n import localized
+
+    with app.test_request_context():
+        from flask import session
+
+        session["language"] = "ru"
+        assert localized({"kk": "Қазақша", "en": "English"}) == "Қазақша"
+        assert localized({"en": "English"}) == "English"
+        assert localized({"ru": "Русский", "kk": "Қазақша"}) == "Русский"
