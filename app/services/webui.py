@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..db.models import ProcessFile, ProcessModel, ProcessVersion, User
+from ..db.models import ProcessFile, ProcessInstance, ProcessModel, ProcessVersion, User
 from ..engine import spec_properties, translations
 from ..errors import InvalidInput, NotFound
 from . import audit
@@ -168,3 +168,14 @@ def latest_element_titles(ctx: ServiceContext) -> dict[str, dict[str, dict[str, 
             model_id: spec_properties.element_titles(specs_by_id(ctx, uow, version_id))
             for model_id, version_id in rows
         }
+
+
+def instance_forms(ctx: ServiceContext, instance_id: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The forms of an instance's own version (see `version_forms`)."""
+    with ctx.uow() as uow:
+        row = uow.session.execute(
+            select(ProcessVersion.model_id, ProcessVersion.version)
+            .join(ProcessInstance, ProcessInstance.version_id == ProcessVersion.id)
+            .where(ProcessInstance.id == instance_id)
+        ).first()
+    return version_forms(ctx, row.model_id, row.version) if row is not None else []

@@ -21,7 +21,7 @@ from .formgen import build_fields, field_name, flatten, parse_form, set_path
 from .i18n import localized, show_value
 from .markdown import render
 from .messages import localize_error
-from .summaries import poll_sentence
+from .summaries import case_summary, poll_sentence
 
 
 def _timezone() -> str:
@@ -51,7 +51,7 @@ def _render(
         urgency=urgency(datetime.fromisoformat(task["due_at"]), services().now())
         if task.get("due_at")
         else "",
-        case_data=case_data(task.get("data") or {}),
+        case_data=case_summary(task.get("data") or {}, webui.instance_forms(services(), task["instance_id"])),
         attachments=files,
         attachment_names={a.id: a.filename for a in files},
     )
@@ -63,22 +63,6 @@ def _error_text(error: dict[str, Any]) -> str:
     is translated from jsonschema's English."""
     own = (error.get("messages") or {}).get(actor().language)
     return own or localize_error(error.get("message", ""))
-
-
-def case_data(data: dict[str, Any], limit: int = 30) -> list[tuple[str, str]]:
-    """The instance data worth showing next to a form: plain values and short lists, by name."""
-    shown = []
-    for key, value in data.items():
-        if key.startswith("_") or value is None or value == "" or isinstance(value, dict):
-            continue
-        if isinstance(value, list):
-            if not all(isinstance(v, str | int | float) for v in value):
-                continue
-            text = ", ".join(show_value(v) for v in value)
-        else:
-            text = show_value(value)
-        shown.append((key, text if len(text) <= 300 else text[:299] + "…"))
-    return shown[:limit]
 
 
 def _known_names(fields: list[Any]) -> set[str]:

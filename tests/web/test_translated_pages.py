@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.services import instances, tasks, users
+from app.services.users import SYSTEM
 from tests.web.conftest import Browser
 from tests.web.test_case_summary import _procedures
 
@@ -45,3 +46,39 @@ def test_a_missing_translation_falls_back_to_kazakh_then_english(app: Any) -> No
         assert localized({"kk": "Қазақша", "en": "English"}) == "Қазақша"
         assert localized({"en": "English"}) == "English"
         assert localized({"ru": "Русский", "kk": "Қазақша"}) == "Русский"
+
+
+def test_the_task_page_shows_the_case_by_its_labels(browser: Browser, seeded: dict, ctx: Any) -> None:
+    from tests.web.test_case_summary import _procedures as deploy_procedures
+
+    deploy_procedures(ctx)
+    clerk = users.actor_for(ctx, "secretariat.one")
+    started = instances.start_instance(ctx, clerk, "appeal", {})
+    done = tasks.complete_task(
+        ctx,
+        clerk,
+        started["tasks"][0]["id"],
+        {
+            "received_at": "2026-03-02T09:00:00+05:00",
+            "registration_number": "A-7",
+            "appeal_type": "proposal",
+            "appeal_language": "kk",
+            "anonymous": False,
+            "applicant_kind": "individual",
+            "applicant_name": "Aigul Sarsen",
+            "applicant_id_number": "900101400123",
+            "applicant_address": "Astana",
+            "registration_notice": "email",
+            "substance": "A proposal.",
+            "reports_crime_or_threat": False,
+            "within_competence": True,
+        },
+    )
+    assert done["status"] == "running"
+    [assign] = instances.get_instance(ctx, SYSTEM, started["id"])["tasks"]
+    browser.login("secretariat_head.one")
+    browser.post("/language", {"language": "kk"})
+    page = browser.get(f"/tasks/{assign['id']}").get_data(as_text=True)
+    case = page.split('<dl class="data">')[1].split("</dl>")[0]
+    assert "<dt>Тіркеу нөмірі</dt><dd>A-7</dd>" in case
+    assert "registration_number" not in case and "appeal_type" not in case
