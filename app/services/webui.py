@@ -179,3 +179,24 @@ def instance_forms(ctx: ServiceContext, instance_id: int) -> list[tuple[dict[str
             .where(ProcessInstance.id == instance_id)
         ).first()
     return version_forms(ctx, row.model_id, row.version) if row is not None else []
+
+
+def legal_basis_of(ctx: ServiceContext, instance_id: int, element_id: str) -> dict[str, str]:
+    """The legal basis of an element of an instance's version by language (empty when it has
+    none: a step of practice)."""
+    with ctx.uow() as uow:
+        version_id = uow.session.scalar(
+            select(ProcessInstance.version_id).where(ProcessInstance.id == instance_id)
+        )
+        if version_id is None:
+            return {}
+        properties = spec_properties.element_properties(specs_by_id(ctx, uow, version_id), element_id)
+    texts = {"en": properties.get("legal_basis", "")}
+    texts.update(
+        {
+            lang: properties[f"legal_basis_{lang}"]
+            for lang in ("kk", "ru")
+            if properties.get(f"legal_basis_{lang}")
+        }
+    )
+    return texts if texts["en"] else {}

@@ -51,6 +51,7 @@ def _render(
         urgency=urgency(datetime.fromisoformat(task["due_at"]), services().now())
         if task.get("due_at")
         else "",
+        legal_basis=webui.legal_basis_of(services(), task["instance_id"], task["name"]),
         case_data=case_summary(task.get("data") or {}, webui.instance_forms(services(), task["instance_id"])),
         attachments=files,
         attachment_names={a.id: a.filename for a in files},

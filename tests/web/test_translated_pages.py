@@ -82,3 +82,4 @@ def test_the_task_page_shows_the_case_by_its_labels(browser: Browser, seeded: di
     case = page.split('<dl class="data">')[1].split("</dl>")[0]
     assert "<dt>Тіркеу нөмірі</dt><dd>A-7</dd>" in case
     assert "registration_number" not in case and "appeal_type" not in case
+    assert 'id="legal-basis">Ереженің 11-тармағы, 3-функция<' in page  # the rule the step implements
