@@ -53,10 +53,12 @@ run: install
 ## Install and run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: install-test browser
 	$(BIN)/ruff check app tests bench
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: install-test
 	$(BIN)/ruff check app tests bench
+	$(BIN)/lint-imports
 
 ## Benchmarks: figures and ratios against raw SpiffWorkflow in the same run
 bench: install-test
