@@ -6,37 +6,28 @@ Nothing here stores anything: a bundle either parses completely or raises
 
 from __future__ import annotations
 
-import json
 import posixpath
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from . import translations
 from .dmn_checks import check_decisions
+from .element_checks import FORM_PROPERTIES, check_task_spec, load_forms
 from .errors import BundleInvalid, Problem
-from .form_rules import RULES_PROPERTY, rule_problems
-from .scripting import check_expression, check_script
-from .spec_properties import other_groups
-from .timer_checks import TimerEvaluator, check_timer_value
+from .timer_checks import TimerEvaluator
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 MAX_FILE_BYTES = 2 * 1024 * 1024
 ACCEPTED_SUFFIXES = (".bpmn", ".dmn", ".json")
-FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename", RULES_PROPERTY)
-RULES_SUFFIX = ".rules.json"
 
 
 @dataclass(frozen=True)
@@ -100,113 +91,9 @@ def _problem_from_validation(exc: ValidationException, roots: Mapping[str, etree
     )
 
 
-def _load_forms(files: Mapping[str, bytes], problems: list[Problem]) -> dict[str, Any]:
-    forms: dict[str, Any] = {}
-    for name, content in files.items():
-        if not name.endswith(".json"):
-            continue
-        try:
-            document = json.loads(content)
-        except (ValueError, UnicodeDecodeError) as exc:
-            line = getattr(exc, "lineno", None)
-            problems.append(Problem(name, line, None, f"invalid JSON: {exc}"))
-            continue
-        if not isinstance(document, dict):
-            problems.append(Problem(name, 1, None, "a form file must hold a JSON object"))
-            continue
-        if name.endswith(translations.SUFFIX):
-            continue  # a catalogue: checked against the diagram's ids in _catalogues
-        if not name.endswith((".uischema.json", RULES_SUFFIX)):
-            try:
-                Draft202012Validator.check_schema(document)
-            except SchemaError as exc:
-                path = "/".join(str(p) for p in exc.path)
-                problems.append(Problem(name, None, None, f"invalid JSON Schema at '{path}': {exc.message}"))
-                continue
-        schema = None if name.endswith(RULES_SUFFIX) else document
-        rule_errors = list(rule_problems(document, schema))
-        if rule_errors:
-            problems.extend(Problem(name, None, None, message) for message in rule_errors)
-            continue
-        forms[name] = document
-    return forms
-
-
 def _all_specs(bundle_spec: BpmnProcessSpec, subprocess_specs: Mapping[str, BpmnProcessSpec]):
     yield bundle_spec
     yield from subprocess_specs.values()
-
-
-def _expressions(task_spec: Any) -> Iterator[tuple[str, str, str]]:
-    """Yield (kind, what, source) for every piece of code a task spec will run."""
-    script = getattr(task_spec, "script", None)
-    if isinstance(script, str):
-        yield "script", "script", script
-    for attr in ("prescript", "postscript"):
-        source = getattr(task_spec, attr, None)
-        if source:
-            yield "script", attr, source
-    for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
-        # Gateway conditions come wrapped in an operator object holding the expression text.
-        source = condition if isinstance(condition, str) else (getattr(condition, "args", None) or [None])[0]
-        if isinstance(source, str) and source:
-            yield "expression", "condition", source
-    for attr in ("cardinality", "condition"):
-        source = getattr(task_spec, attr, None)
-        if isinstance(source, str) and source:
-            yield "expression", attr, source
-    event_definition = getattr(task_spec, "event_definition", None)
-    source = getattr(event_definition, "expression", None)
-    if isinstance(source, str) and source:
-        yield (
-            "expression",
-            "timer" if isinstance(event_definition, TimerEventDefinition) else "payload",
-            source,
-        )
-    properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
-    for name in ("due_at", "assignee"):
-        if properties.get(name):
-            yield "expression", name, properties[name]
-
-
-def _check_task_spec(
-    task_spec: Any,
-    file: str | None,
-    forms: Mapping[str, Any],
-    known_groups: Collection[str] | None,
-    evaluate: TimerEvaluator | None = None,
-) -> Iterator[tuple[str | None, str, str]]:
-    """Yield (file, element_id, message) for everything wrong with one task spec."""
-    element_id = getattr(task_spec, "bpmn_id", None)
-    if element_id is None:
-        return
-    for kind, what, source in _expressions(task_spec):
-        error = check_script(source) if kind == "script" else check_expression(source)
-        if error:
-            yield file, element_id, f"{what}: {error}"
-        elif what == "timer":
-            error = check_timer_value(task_spec.event_definition, source, evaluate)
-            if error:
-                yield file, element_id, error
-    properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
-    for prop in FORM_PROPERTIES:
-        form_name = properties.get(prop)
-        if form_name and form_name not in forms:
-            yield file, element_id, f"{prop} '{form_name}' is not among the deployed (valid) form files"
-    rules_file, schema_file = properties.get(RULES_PROPERTY), properties.get("formJsonSchemaFilename")
-    if rules_file in forms and schema_file in forms:
-        for message in rule_problems(forms[rules_file], forms[schema_file]):
-            yield file, element_id, f"{rules_file}: {message}"
-    elif rules_file and not schema_file:
-        yield file, element_id, f"{RULES_PROPERTY} needs the form (formJsonSchemaFilename) it checks"
-    if getattr(task_spec, "manual", False) and known_groups is not None:
-        for group in other_groups(properties):
-            if group not in known_groups:
-                yield file, element_id, f"other_groups: '{group}' does not name an existing group"
-        if not task_spec.lane:
-            yield file, element_id, "a user task must sit in a lane that names a group"
-        elif task_spec.lane not in known_groups:
-            yield file, element_id, f"lane '{task_spec.lane}' does not name an existing group"
 
 
 def _already_reported(
@@ -293,7 +180,7 @@ def parse_bundle(
             root = _parse_xml(name, content, problems)
             if root is not None:
                 roots[name] = root
-    forms = _load_forms(files, problems)
+    forms = load_forms(files, problems)
     # SpiffWorkflow names its own start and end tasks like this; an element with such an id
     # silently replaces them and the process parses to nothing.
     for name, root in roots.items():
@@ -347,7 +234,7 @@ def parse_bundle(
                 translations.add_properties(
                     task_spec, translations.element_properties(catalogue, task_spec.bpmn_id)
                 )
-            checks = _check_task_spec(task_spec, file, forms, known_groups, evaluate)
+            checks = check_task_spec(task_spec, file, forms, known_groups, evaluate)
             for where, element_id, message in checks:
                 problems.append(Problem(where, _line_of(roots, where, element_id), element_id, message))
             if getattr(task_spec, "lane", None):

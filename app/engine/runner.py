@@ -19,7 +19,6 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
@@ -27,15 +26,13 @@ from SpiffWorkflow.util.task import TaskState
 
 from .clock import current_clock
 from .errors import EngineError, MessageNotAwaited, TaskNotReady
-from .features import spec_features
 from .form_rules import FormRule, broken_rules, rule_context
-from .script_errors import SandboxUnavailable
 from .serializer import LoadedSpecs
-from .spec_properties import other_groups, properties_of
+from .snapshots import aware, message_waits, timer_due, waiting_timers
+from .spec_properties import properties_of
 from .step_errors import guarded
-from .views import HumanTaskView, MessageWaitView, TimerView, WorkflowSnapshot
+from .views import MessageWaitView, TimerView
 
-LANGUAGES = ("kk", "ru", "en")
 # Guards against a diagram whose gateways keep producing engine work forever.
 MAX_ENGINE_ROUNDS = 1000
 
@@ -139,17 +136,17 @@ def move_timer(workflow: BpmnWorkflow, task_id: str, due_at: datetime) -> TimerV
         task is None
         or task.state != TaskState.WAITING
         or not isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
-        or _timer_due(task) is None
+        or timer_due(task) is None
     ):
         raise TaskNotReady(f"task {task_id} is not a waiting timer")
-    when = _aware(due_at).astimezone(UTC).isoformat()
+    when = aware(due_at).astimezone(UTC).isoformat()
     if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
         value = dict(task._get_internal_data("event_value"))
         value["next"] = when
     else:
         value = when
     task._set_internal_data(event_value=value)
-    return TimerView(str(task.id), task.task_spec.bpmn_id, _timer_due(task))  # type: ignore[arg-type]
+    return TimerView(str(task.id), task.task_spec.bpmn_id, timer_due(task))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -188,11 +185,11 @@ def _start_timer(element_id: str, event_definition, value: str, base: datetime) 
         parts = value.upper().replace("--", "/").strip("R").split("/")
         if len(parts) == 2 and parts[1].startswith("P"):  # "R3/PT1H": from deployment on
             start = base + period
-        return StartTimer(element_id, _aware(start).astimezone(UTC), cycles, period)
+        return StartTimer(element_id, aware(start).astimezone(UTC), cycles, period)
     if isinstance(event_definition, DurationTimerEventDefinition):
         parsed = TimerEventDefinition.parse_iso_duration(value)
         return StartTimer(element_id, base + TimerEventDefinition.get_timedelta_from_start(parsed, base))
-    return StartTimer(element_id, _aware(TimerEventDefinition.get_datetime(value)).astimezone(UTC))
+    return StartTimer(element_id, aware(TimerEventDefinition.get_datetime(value)).astimezone(UTC))
 
 
 def leave_start_timers(workflow: BpmnWorkflow) -> None:
@@ -259,143 +256,3 @@ def _find_task(workflow: BpmnWorkflow, task_id: str):
         return workflow.get_task_from_id(UUID(task_id))
     except (ValueError, KeyError, SpiffWorkflowException):
         return None
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.astimezone()
-
-
-def _timer_due(task) -> datetime | None:
-    event_definition = task.task_spec.event_definition
-    value = task._get_internal_data("event_value")
-    if value is None:
-        return None
-    if isinstance(event_definition, CycleTimerEventDefinition):
-        if value.get("cycles") == 0:
-            return None
-        value = value["next"]
-    return _aware(TimerEventDefinition.get_datetime(value))
-
-
-def waiting_timers(workflow: BpmnWorkflow) -> list[TimerView]:
-    timers = []
-    for task in workflow.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
-        if isinstance(task.task_spec.event_definition, TimerEventDefinition):
-            due = _timer_due(task)
-            if due is not None:
-                timers.append(TimerView(str(task.id), task.task_spec.bpmn_id, due))
-    return sorted(timers, key=lambda t: t.due_at)
-
-
-def message_waits(workflow: BpmnWorkflow) -> list[MessageWaitView]:
-    waits = []
-    for task in workflow.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
-        event_definition = task.task_spec.event_definition
-        if isinstance(event_definition, MessageEventDefinition):
-            correlations = {k: dict(v) for k, v in (task.workflow.correlations or {}).items()}
-            waits.append(MessageWaitView(event_definition.name, correlations))
-    return waits
-
-
-def _assignee(workflow: BpmnWorkflow, task, expression: str | None) -> str | None:
-    if not expression:
-        return None
-    try:
-        value = workflow.script_engine.evaluate(task, expression)
-    except SandboxUnavailable:
-        raise
-    except Exception:  # no assignee: the task stays with its lane's group
-        return None
-    return value if isinstance(value, str) and value else None
-
-
-def _due_at(workflow: BpmnWorkflow, task, expression: str | None) -> datetime | None:
-    if not expression:
-        return None
-    try:
-        value = workflow.script_engine.evaluate(task, expression)
-        return _aware(datetime.fromisoformat(value)) if isinstance(value, str) and value else None
-    except SandboxUnavailable:
-        raise
-    except Exception:  # a bad or missing due date must not block the task itself
-        return None
-
-
-def human_tasks(workflow: BpmnWorkflow) -> list[HumanTaskView]:
-    views = []
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
-        spec = task.task_spec
-        properties = properties_of(spec)
-        name = spec.bpmn_name or spec.bpmn_id
-        titles = {"en": properties.get("title_en") or name}
-        titles.update(
-            {lang: properties[f"title_{lang}"] for lang in LANGUAGES if properties.get(f"title_{lang}")}
-        )
-        views.append(
-            HumanTaskView(
-                task_id=str(task.id),
-                element_id=spec.bpmn_id,
-                name=name,
-                titles=titles,
-                lane=spec.lane,
-                form_schema=properties.get("formJsonSchemaFilename"),
-                form_ui_schema=properties.get("formUiSchemaFilename"),
-                instructions=(spec.extensions or {}).get("instructionsForEndUser"),
-                due_at=_due_at(workflow, task, properties.get("due_at")),
-                assignee=_assignee(workflow, task, properties.get("assignee")),
-                other_groups=other_groups(properties),
-                instruction_texts={
-                    lang: properties[f"instructions_{lang}"]
-                    for lang in LANGUAGES
-                    if properties.get(f"instructions_{lang}")
-                },
-                data=task.data,
-            )
-        )
-    return views
-
-
-def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The data of the most recently completed task, in the workflow or any of its sub-processes
-    (a case inside a sub-process shows what was entered there), then the workflow's own data."""
-    data: dict[str, Any] = {}
-    candidates = [workflow.last_task, *(sub.last_task for sub in workflow.subprocesses.values())]
-    finished = [task for task in candidates if task is not None]
-    if finished:
-        latest = max(finished, key=lambda task: task.last_state_change)
-        data.update(latest.data)
-    data.update(workflow.data)
-    return data
-
-
-_STATE_NAMES = {
-    TaskState.COMPLETED: "completed",
-    TaskState.READY: "active",
-    TaskState.STARTED: "active",
-    TaskState.WAITING: "waiting",
-    TaskState.ERROR: "error",
-}
-_STATE_RANK = {"completed": 0, "waiting": 1, "active": 2, "error": 3}
-
-
-def element_states(workflow: BpmnWorkflow) -> dict[str, str]:
-    states: dict[str, str] = {}
-    for task in workflow.get_tasks():
-        element_id = getattr(task.task_spec, "bpmn_id", None)
-        name = _STATE_NAMES.get(task.state)
-        if element_id and name and _STATE_RANK[name] >= _STATE_RANK.get(states.get(element_id, ""), -1):
-            states[element_id] = name
-    return states
-
-
-def snapshot(workflow: BpmnWorkflow) -> WorkflowSnapshot:
-    # Each kind is a walk over the task tree: skip the kinds the process can never wait for.
-    features = spec_features(workflow)
-    return WorkflowSnapshot(
-        completed=workflow.is_completed(),
-        data=current_data(workflow),
-        human_tasks=human_tasks(workflow) if features.human_tasks else [],
-        timers=waiting_timers(workflow) if features.timers else [],
-        messages=message_waits(workflow) if features.messages else [],
-        element_states=element_states(workflow),
-    )

@@ -1,12 +1,22 @@
-"""Validating submitted task data against the task's JSON Schema form."""
+"""Validating submitted task data: against the task's JSON Schema form, then its form rules
+(engine.form_rules, evaluated in the sandbox); times written the one way diagrams read them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from jsonschema import Draft202012Validator, FormatChecker
+from SpiffWorkflow.bpmn import BpmnWorkflow
+
+from ..engine import runner
+from ..engine.form_rules import RULES_PROPERTY, rules_of
+from ..errors import InvalidInput
+from .context import ServiceContext
+from .deployments import form_of
+from .uow import UnitOfWork
 
 # jsonschema checks a format only when the library for it is installed, and passes any value
 # otherwise: a mistyped date-time would then reach the diagram. These are runtime dependencies.
@@ -79,3 +89,23 @@ def normalised_times(schema: dict[str, Any], data: Any, timezone: str) -> Any:
     if isinstance(data, list) and isinstance(schema.get("items"), dict):
         return [normalised_times(schema["items"], item, timezone) for item in data]
     return data
+
+
+def check_form_rules(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    version_id: int,
+    workflow: BpmnWorkflow,
+    task_id: str,
+    schema: Mapping[str, Any] | None,
+    data: Mapping[str, Any],
+) -> None:
+    """422 when the data breaks a rule of the form or of the task (see engine.form_rules)."""
+    rules = rules_of(schema)
+    rules_file = runner.task_properties(workflow, task_id).get(RULES_PROPERTY)
+    if rules_file:
+        rules += rules_of(form_of(ctx, uow, version_id, rules_file))
+    if rules:
+        errors = runner.broken_form_rules(workflow, task_id, rules, schema, data)
+        if errors:
+            raise InvalidInput("the form has errors", errors)

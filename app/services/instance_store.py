@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
 from ..db.models import HumanTask, ProcessInstance, WaitingTimer
-from ..engine import runner
+from ..engine import runner, snapshots
 from ..engine.errors import EngineError
 from ..engine.features import SpecFeatures, spec_features
 from ..engine.functions import diagram_functions
@@ -242,7 +242,7 @@ def capture(
 ) -> Captured:
     """The instance row's new values (status, serialized state, data) and what the side tables
     will hold."""
-    snap = runner.snapshot(workflow)
+    snap = snapshots.snapshot(workflow)
     state: dict[str, Any] = {
         "state_json": dump_state(workflow),
         "data": json_safe(snap.data),

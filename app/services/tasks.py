@@ -12,12 +12,11 @@ from sqlalchemy import Row, select
 from ..db.models import HumanTask, Membership, ProcessInstance, User
 from ..engine import runner
 from ..engine.errors import EngineError, TaskNotReady
-from ..engine.form_rules import RULES_PROPERTY, rules_of
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import audit
 from .context import ServiceContext
 from .deployments import form_of
-from .forms import normalised_times, validation_errors
+from .forms import check_form_rules, normalised_times, validation_errors
 from .instance_store import (
     Captured,
     TaskRow,
@@ -297,31 +296,11 @@ def _complete_in(
         data = normalised_times(schema, dict(data), ctx.settings.timezone)
     workflow = load_workflow(ctx, uow, instance)
     try:
-        _check_form_rules(ctx, uow, instance, workflow, task_id, schema, data)
+        check_form_rules(ctx, uow, instance.version_id, workflow, task_id, schema, data)
         error = engine_step(workflow, lambda w: runner.complete_task(w, task_id, data))
     except TaskNotReady as exc:
         raise Conflict(f"task {task_id} is already completed or no longer exists") from exc
     return _Completion(instance, workflow, error, capture(ctx, instance, workflow, error), dict(data))
-
-
-def _check_form_rules(
-    ctx: ServiceContext,
-    uow: UnitOfWork,
-    instance: ProcessInstance,
-    workflow: BpmnWorkflow,
-    task_id: str,
-    schema: Mapping[str, Any] | None,
-    data: Mapping[str, Any],
-) -> None:
-    """422 when the data breaks a rule of the form or of the task (see engine.form_rules)."""
-    rules = rules_of(schema)
-    rules_file = runner.task_properties(workflow, task_id).get(RULES_PROPERTY)
-    if rules_file:
-        rules += rules_of(form_of(ctx, uow, instance.version_id, rules_file))
-    if rules:
-        errors = runner.broken_form_rules(workflow, task_id, rules, schema, data)
-        if errors:
-            raise InvalidInput("the form has errors", errors)
 
 
 def _complete_ahead(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping) -> _Completion | None:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db.models import AuditRecord, ProcessFile, ProcessModel, ProcessVersion
-from app.engine import runner
+from app.engine import runner, snapshots
 from app.engine.errors import BundleInvalid, Problem
 from app.engine.parser import parse_bundle
 from app.engine.sandbox_pool import Limits, shared_pool
@@ -67,7 +67,7 @@ def decide(files: dict[str, bytes], data: dict[str, Any]) -> dict[str, Any]:
     workflow = runner.create(specs, data, make_script_engine(shared_pool(Limits())))
     runner.advance(workflow)
     assert workflow.is_completed()
-    return runner.current_data(workflow)
+    return snapshots.current_data(workflow)
 
 
 # --- a valid table deploys and evaluates ---------------------------------------------------------
