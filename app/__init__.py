@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from .engine.clock import Clock, SystemClock, use_clock
 from .settings import Settings
+
+# The largest id the databases store: ids are INTEGER columns (32 bits on PostgreSQL).
+MAX_ID = 2**31 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` in every route (all of them ids), bounded: an id beyond what the id columns
+    hold matches no route (404) instead of reaching the database, which cannot bind it."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > MAX_ID:
+            raise ValidationError()
+        return number
+
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
@@ -29,6 +45,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     if settings.database_url.startswith("sqlite:///"):
         from pathlib import Path
 

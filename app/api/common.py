@@ -34,17 +34,31 @@ def json_body() -> dict[str, Any]:
     return body
 
 
-def int_arg(name: str, default: int, minimum: int | None = None) -> int:
+# What the databases take: ids and versions are INTEGER columns (32 bits on PostgreSQL); an
+# offset may be any signed 64-bit integer.
+MAX_ID = 2**31 - 1
+MAX_INT = 2**63 - 1
+
+
+def int_arg(name: str, default: int, minimum: int | None = None, maximum: int = MAX_INT) -> int:
+    """A query parameter as an integer within bounds (the OpenAPI document states the same);
+    400 naming the parameter otherwise, never a silent cap."""
     value = request.args.get(name)
     if value is None or value == "":
         return default
     try:
         number = int(value)
     except ValueError as exc:
-        raise BadRequest(f"query parameter '{name}' must be an integer") from exc
+        raise _bad(name, "must be an integer") from exc
     if minimum is not None and number < minimum:
-        raise BadRequest(f"query parameter '{name}' must be at least {minimum}")
+        raise _bad(name, f"must be at least {minimum}")
+    if number > maximum:
+        raise _bad(name, f"must be at most {maximum}")
     return number
+
+
+def _bad(name: str, problem: str) -> BadRequest:
+    return BadRequest(f"query parameter '{name}' {problem}", [{"field": name, "message": problem}])
 
 
 def string_fields(body: dict[str, Any], *names: str) -> None:

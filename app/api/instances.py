@@ -27,7 +27,7 @@ def list_instances():
             current_actor(),
             status=request.args.get("status") or None,
             model_id=request.args.get("process_model") or None,
-            limit=int_arg("limit", 100, minimum=1),
+            limit=int_arg("limit", 100, minimum=1, maximum=1000),
             offset=int_arg("offset", 0, minimum=0),
         )
     }

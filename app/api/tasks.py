@@ -5,7 +5,7 @@ from flask import request
 from ..errors import InvalidInput
 from ..services import tasks
 from . import bp
-from .common import current_actor, int_arg, json_body, services
+from .common import MAX_ID, current_actor, int_arg, json_body, services
 
 
 @bp.get("/tasks")
@@ -17,8 +17,8 @@ def list_tasks():
             current_actor(),
             scope=request.args.get("scope", "mine"),
             model_id=request.args.get("process_model") or None,
-            instance_id=int_arg("instance", 0) if instance else None,
-            limit=int_arg("limit", 100, minimum=1),
+            instance_id=int_arg("instance", 0, maximum=MAX_ID) if instance else None,
+            limit=int_arg("limit", 100, minimum=1, maximum=1000),
             offset=int_arg("offset", 0, minimum=0),
         )
     }

@@ -18,7 +18,7 @@ def list_timers():
             current_actor(),
             model_id=request.args.get("process_model") or None,
             element_id=request.args.get("element_id") or None,
-            limit=int_arg("limit", 100, minimum=1),
+            limit=int_arg("limit", 100, minimum=1, maximum=1000),
             offset=int_arg("offset", 0, minimum=0),
         )
     }

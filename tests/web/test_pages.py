@@ -147,3 +147,10 @@ def test_language_chosen_before_signing_in_is_kept(browser: Any, seeded: dict, c
     assert 'lang="en"' in browser.get("/login").get_data(as_text=True)
     browser.login("bob")
     assert users.actor_for(ctx, "bob").language == "en"
+
+
+def test_an_instance_id_beyond_64_bits_is_a_page_not_found(browser, seeded):
+    browser.login("admin")
+    assert browser.get(f"/instances/{2**63}").status_code == 404
+    assert browser.get(f"/instances/{2**31}").status_code == 404
+    assert browser.get(f"/instances/{2**31 - 1}").status_code == 404
