@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -49,7 +51,16 @@ def _app_error(exc: AppError):
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     code = (exc.name or "error").lower().replace(" ", "_")
-    return error_response(code, exc.description or exc.name, exc.code or 500)
+    response = error_response(code, exc.description or exc.name, exc.code or 500)
+    return with_allow(response, exc)
+
+
+def with_allow(response: Any, exc: HTTPException) -> Any:
+    """A 405 names the methods the address does take (RFC 9110)."""
+    allowed = getattr(exc, "valid_methods", None)
+    if exc.code == 405 and allowed:
+        response.headers["Allow"] = ", ".join(sorted(allowed))
+    return response
 
 
 def routing_error(exc: HTTPException):

@@ -84,5 +84,10 @@ def _referring_page() -> str:
 
 
 def routing_error(exc: HTTPException):
-    """An unknown address or a wrong method outside the REST API: the translated page."""
-    return error_page(exc.code or 404)
+    """An unknown address or a wrong method outside the REST API: the translated page (a 405
+    names the methods the address takes)."""
+    page, status = error_page(exc.code or 404)
+    allowed = getattr(exc, "valid_methods", None)
+    return (
+        (page, status, {"Allow": ", ".join(sorted(allowed))}) if status == 405 and allowed else (page, status)
+    )

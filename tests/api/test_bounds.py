@@ -47,3 +47,12 @@ def test_query_integers_out_of_bounds_are_refused_naming_the_parameter(api, peop
 
 def test_the_largest_id_is_simply_unknown(api, people):
     expect_error(api.get(f"/process-instances/{2**31 - 1}", user="admin"), 404, "not_found")
+
+
+def test_a_method_the_address_does_not_take_is_405_with_allow(api, people, client):
+    response = api.request("DELETE", "/process-instances", user="admin", check=False)
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    assert response.get_json()["error"] == "method_not_allowed"
+    page = client.delete("/inbox")
+    assert page.status_code == 405 and "GET" in page.headers["Allow"]
