@@ -57,6 +57,9 @@ def _calendar_from(rows: list[CalendarTransfer]) -> WorkingCalendar:
     )
 
 
+MAX_NOTE = 255
+
+
 def set_transfer(
     ctx: ServiceContext, actor: Actor, day: date | str, kind: str, note: str = ""
 ) -> dict[str, Any]:
@@ -66,6 +69,10 @@ def set_transfer(
     if kind not in TRANSFER_KINDS:
         raise InvalidInput(
             "unknown kind of day", [{"field": "kind", "message": f"one of {', '.join(TRANSFER_KINDS)}"}]
+        )
+    if len(note) > MAX_NOTE:  # the column's size: refused, never cut
+        raise InvalidInput(
+            "the note is too long", [{"field": "note", "message": f"at most {MAX_NOTE} characters"}]
         )
     with ctx.uow(write=True) as uow:
         row = uow.session.scalars(select(CalendarTransfer).where(CalendarTransfer.day == day)).first()

@@ -59,3 +59,12 @@ def test_a_started_instance_computes_deadlines_with_the_new_transfer(api, app, c
     )
     assert started.status_code == 201, started.get_data(as_text=True)
     assert started.get_json()["data"]["deadline"] == "2027-02-10"
+
+
+def test_a_transfer_note_over_its_documented_length_is_refused_not_cut(api, app, ctx, people):
+    long_note = {"day": MONDAY.isoformat(), "kind": "holiday", "note": "n" * 256}
+    body = expect_error(api.post("/calendar/transfers", user="admin", json=long_note), 422, "invalid_input")
+    assert body["details"] == [{"field": "note", "message": "at most 255 characters"}]
+    assert api.get("/calendar/transfers", user="admin").get_json()["transfers"] == []
+    fitting = api.post("/calendar/transfers", user="admin", json={**long_note, "note": "n" * 255})
+    assert fitting.status_code == 201 and fitting.get_json()["note"] == "n" * 255
