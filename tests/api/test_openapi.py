@@ -249,3 +249,28 @@ def test_a_whole_scenario_matches_the_documented_schemas(client, ctx, people):
     statuses = {status for *_, status in seen}
     assert statuses == {200, 201, 202, 401, 403, 404, 409, 422}
     assert {template for _, template, _ in seen} == set(contract.document()["paths"])
+
+
+def test_every_operation_that_creates_something_links_to_the_operations_that_take_its_id() -> None:
+    import json
+
+    from app.api.openapi import DOCUMENT_PATH
+
+    document = json.loads(DOCUMENT_PATH.read_text())
+    operations = {
+        op["operationId"]: (path, op)
+        for path, item in document["paths"].items()
+        for op in item.values()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    linked = {}
+    for operation_id, (_path, op) in operations.items():
+        for response in op["responses"].values():
+            for link in (response.get("links") or {}).values():
+                target_path, _target = operations[link["operationId"]]  # an operation that exists
+                for parameter in link["parameters"]:
+                    assert "{" + parameter + "}" in target_path, (operation_id, link)
+                linked.setdefault(operation_id, set()).add(link["operationId"])
+    assert {"getProcessInstance", "cancelProcessInstance", "completeTask"} <= linked["startProcessInstance"]
+    assert "getProcessModel" in linked["deployProcessModel"]
+    assert "removeCalendarTransfer" in linked["setCalendarTransfer"]
