@@ -250,3 +250,15 @@ def test_every_element_and_instruction_has_kazakh_and_russian(name: str) -> None
                 assert set(placeholders.findall(entry["instructions"][lang])) == set(
                     placeholders.findall(english)
                 )
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in FORM_FILES if p.name.endswith(".schema.json")], ids=lambda p: p.name
+)
+def test_every_described_field_has_its_help_in_three_languages(path: Path) -> None:
+    # A description without a translated help would show the English text to every reader.
+    schema = json.loads(path.read_text())
+    ui = json.loads((path.parent / path.name.replace(".schema.", ".uischema.")).read_text())
+    for name, spec in schema.get("properties", {}).items():
+        if spec.get("description"):
+            assert set((ui.get(name) or {}).get("ui:help") or {}) == set(LANGS), (path.name, name)

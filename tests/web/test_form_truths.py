@@ -92,3 +92,28 @@ def test_signed_out_in_another_tab_then_back_to_the_filled_form(page: Any, live:
     assert page.input_value("#amount") == "7"
     assert page.is_visible("#draft-restored")
     shot(page, "22-form-restored")
+
+
+@pytest.mark.parametrize(
+    ("code", "title", "instruction"),
+    [
+        ("kk", "Өтінішті тіркеу", "Түскен уақытын (Астана уақытымен)"),
+        ("ru", "Зарегистрировать обращение", "Укажите время поступления"),
+        ("en", "Register the appeal", "Enter the time of receipt"),
+    ],
+)
+def test_the_appeal_task_in_each_language(
+    page: Any,  # noqa: F811 - the fixture of tests.web.test_browser
+    live: LiveServer,
+    code: str,
+    title: str,
+    instruction: str,
+) -> None:
+    task_id = live.ids["appeal_register_task"]
+    sign_in(page, live, "registrar", "/inbox")
+    switch_language(page, code)
+    assert title in page.inner_text("main")  # the inbox row
+    page.goto(live.url + f"/tasks/{task_id}")
+    assert instruction in page.inner_text(".instructions")
+    assert page.locator("h1").inner_text().strip() != ""
+    shot(page, f"23-appeal-task-{code}")
