@@ -137,14 +137,20 @@ def _working_days(n: Any) -> int:
     return n
 
 
+def _parsed(value: Any) -> Any:
+    """An ISO 8601 string as a date (10 characters) or a datetime; anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 date or date-time: {value!r}") from None
+
+
 def _to_date(value: Any, zone: ZoneInfo) -> date:
     """A date from a date, a datetime or an ISO 8601 string; a moment is read in the app zone."""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"not an ISO 8601 date or date-time: {value!r}") from None
+    value = _parsed(value)
     if isinstance(value, datetime):
         # A stored moment (e.g. '...T20:00:00Z') may fall on the next day in Almaty.
         return value.astimezone(zone).date() if value.tzinfo is not None else value.date()
@@ -155,13 +161,7 @@ def _to_date(value: Any, zone: ZoneInfo) -> date:
 
 def _to_moment(value: Any, zone: ZoneInfo) -> datetime:
     """A moment in the application's time zone from an ISO 8601 date-time (a date: its start)."""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            parsed = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"not an ISO 8601 date or date-time: {value!r}") from None
-        value = parsed
+    value = _parsed(value)
     if isinstance(value, datetime):
         return value.replace(tzinfo=zone) if value.tzinfo is None else value.astimezone(zone)
     if isinstance(value, date):

@@ -34,22 +34,14 @@ from app.engine.calendar import WorkingCalendar
 from app.engine.clock import ManualClock, SystemClock, use_clock
 from app.services import deployments, instance_store, instances, tasks, timers
 from app.services.context import ServiceContext
-from app.services.users import SYSTEM, Actor, actor_for
+from app.services.users import PROCEDURE_GROUPS, SYSTEM, Actor, actor_for
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN_DIR = ROOT / "bpmn"
 FORMS_DIR = ROOT / "forms"
-LANE_GROUPS = (
-    "secretariat",
-    "secretariat_head",
-    "council",
-    "chairman",
-    "president_office",
-    "expert_council",
-    "expert_council_secretary",
-    "secretariat_deputy_head",
-)
+# The groups the shipped procedures have lanes for, as the application lists them.
+LANE_GROUPS = tuple(PROCEDURE_GROUPS)
 # One calendar for every harness: it caches each year's holidays and is thread-safe.
 CALENDAR = WorkingCalendar()
 # The scheduler's name in claims and in the audit log.

@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from lxml import etree
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from tests.procedures.harness import BPMN_DIR, FORMS_DIR
+from tests.procedures.harness import BPMN_DIR, FORMS_DIR, LANE_GROUPS
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -18,16 +18,7 @@ NS = {
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
 PROCESSES = ["council_poll", "deputy_rotation", "policy_document", "appeal"]
-GROUPS = {
-    "secretariat",
-    "secretariat_head",
-    "council",
-    "chairman",
-    "president_office",
-    "expert_council",
-    "expert_council_secretary",
-    "secretariat_deputy_head",
-}
+GROUPS = set(LANE_GROUPS)
 LANGS = ("kk", "ru", "en")
 RULE_TAGS = ("userTask", "scriptTask", "callActivity", "boundaryEvent", "subProcess")
 ID_PATTERN = re.compile(

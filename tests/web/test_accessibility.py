@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.web.live import CHROMIUM, CHROMIUM_FLAGS, ROOT, LiveServer, serve
+from tests.web.live import CHROMIUM, ROOT, LiveServer
 from tests.web.test_browser import PASSWORD, shot, sign_in, switch_language
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -21,19 +20,6 @@ pytestmark = [
     pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (make vendor)"),
 ]
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    yield from serve(tmp_path_factory.mktemp("live-a11y"))
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 def serious_violations(page: Any) -> list[dict[str, Any]]:

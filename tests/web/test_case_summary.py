@@ -9,13 +9,10 @@ from typing import Any
 from app.services import deployments, instances, tasks, users
 from app.services.users import SYSTEM
 from tests.conftest import make_user
+from tests.procedures.harness import LANE_GROUPS
 from tests.web.conftest import Browser
 
 ROOT = Path(__file__).resolve().parents[2]
-LANE_GROUPS = (
-    "secretariat", "secretariat_head", "secretariat_deputy_head", "council", "chairman",
-    "president_office", "expert_council", "expert_council_secretary",
-)  # fmt: skip
 
 
 def _procedures(ctx: Any) -> None:

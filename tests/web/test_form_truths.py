@@ -4,22 +4,16 @@ years. Screenshots go to test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.web.live import CHROMIUM, LiveServer, serve
-from tests.web.test_browser import chromium, page, shot, sign_in, switch_language  # noqa: F401
+from tests.web.live import CHROMIUM, LiveServer
+from tests.web.test_browser import shot, sign_in, switch_language
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    yield from serve(tmp_path_factory.mktemp("live-forms"))
 
 
 def is_marked(on: Any, name: str) -> bool:
@@ -27,7 +21,7 @@ def is_marked(on: Any, name: str) -> bool:
     return mark.count() == 1 and mark.is_visible()
 
 
-def test_conditional_required_fields_and_the_length_counter(page: Any, live: LiveServer) -> None:  # noqa: F811
+def test_conditional_required_fields_and_the_length_counter(page: Any, live: LiveServer) -> None:
     task_id = live.ids["appeal_register_task"]
     sign_in(page, live, "registrar", f"/tasks/{task_id}")
     switch_language(page, "kk")
@@ -61,7 +55,7 @@ def test_conditional_required_fields_and_the_length_counter(page: Any, live: Liv
     shot(page, "20-appeal-registration-kk")
 
 
-def test_years_have_four_digits_in_every_language(page: Any, live: LiveServer) -> None:  # noqa: F811
+def test_years_have_four_digits_in_every_language(page: Any, live: LiveServer) -> None:
     sign_in(page, live, "alice", "/inbox?scope=available")
     for code in ("kk", "ru", "en"):
         switch_language(page, code)
@@ -70,7 +64,7 @@ def test_years_have_four_digits_in_every_language(page: Any, live: LiveServer) -
         assert any(str(year) in created for year in range(2025, 2031)), (code, created)
 
 
-def test_signed_out_in_another_tab_then_back_to_the_filled_form(page: Any, live: LiveServer) -> None:  # noqa: F811
+def test_signed_out_in_another_tab_then_back_to_the_filled_form(page: Any, live: LiveServer) -> None:
     task_id = live.ids["task_id"]
     sign_in(page, live, "bob", f"/tasks/{task_id}")
     switch_language(page, "en")
@@ -103,7 +97,7 @@ def test_signed_out_in_another_tab_then_back_to_the_filled_form(page: Any, live:
     ],
 )
 def test_the_appeal_task_in_each_language(
-    page: Any,  # noqa: F811 - the fixture of tests.web.test_browser
+    page: Any,
     live: LiveServer,
     code: str,
     title: str,

@@ -4,31 +4,17 @@ test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.web.live import CHROMIUM, CHROMIUM_FLAGS, LiveServer, serve
+from tests.web.live import CHROMIUM, LiveServer
 from tests.web.test_browser import shot, sign_in, switch_language
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    yield from serve(tmp_path_factory.mktemp("live-phone"))
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 def new_page(chromium: Any, viewport: dict[str, int]) -> Any:
