@@ -35,8 +35,8 @@ NSMAP = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
-# Elements with a name that no page shows.
-UNSHOWN = ("sequenceFlow", "lane", "dataObject", "dataObjectReference", "property", "inputDataItem")
+# Elements with a name that no page shows (a data object is drawn by its references).
+UNSHOWN = ("dataObject", "property", "inputDataItem")
 
 SUFFIX = ".translations.json"
 LANGUAGES = ("kk", "ru", "en")
@@ -173,12 +173,17 @@ def add_properties(task_spec: Any, properties: Mapping[str, str]) -> None:
     task_spec.extensions = extensions
 
 
-def diagram_texts(root: etree._Element) -> dict[str, dict[str, bool]]:
+def diagram_texts(
+    root: etree._Element, groups: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, bool]]:
     """For each shown element of a diagram, which texts it has in English (what its catalogue
-    must give in the other languages): {id: {"name", "instructions", "legal_basis"}}."""
+    must give in the other languages): {id: {"name", "instructions", "legal_basis"}}. The labels
+    of flows, lanes and data count: the diagram shows them. A lane named after a group of the
+    catalogue's `groups` takes the group's names instead."""
     texts: dict[str, dict[str, bool]] = {}
     for element in root.xpath("//bpmn:process//*[@id][@name]", namespaces=NSMAP):
-        if etree.QName(element).localname in UNSHOWN:
+        kind = etree.QName(element).localname
+        if kind in UNSHOWN or (kind == "lane" and element.get("name") in (groups or {})):
             continue
         properties = element.xpath(
             "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='legal_basis']",
@@ -195,7 +200,42 @@ def diagram_texts(root: etree._Element) -> dict[str, dict[str, bool]]:
     return texts
 
 
+def _parse(bpmn: bytes) -> etree._Element:
+    return etree.fromstring(bpmn, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+
+
 def diagram_gaps(bpmn: bytes, catalogue: Mapping[str, Any]) -> list[str]:
-    """What a catalogue lacks for a BPMN file (see `missing`)."""
-    root = etree.fromstring(bpmn, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
-    return missing(catalogue, diagram_texts(root))
+    """What a catalogue lacks for a BPMN file (see `missing`), the groups its lanes name included."""
+    root = _parse(bpmn)
+    groups = catalogue.get("groups") or {}
+    gaps = missing(catalogue, diagram_texts(root, groups))
+    lane_groups = {str(n) for n in root.xpath("//bpmn:lane/@name", namespaces=NSMAP)} & set(groups)
+    gaps.extend(
+        f"groups.{group}.{lang}"
+        for group in sorted(lane_groups)
+        for lang in OTHER_LANGUAGES
+        if not (groups[group] or {}).get(lang)
+    )
+    return gaps
+
+
+def diagram_names(bpmn: bytes, catalogue: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Every label of a diagram by language, {element id: {language: text}}: the diagram's own
+    name as English, over it the catalogue's names; a lane named after a group is labelled with
+    the group's names, a pool with its process's name."""
+    root = _parse(bpmn)
+    groups = catalogue.get("groups") or {}
+    elements = catalogue.get("elements") or {}
+    process_names = (catalogue.get("process") or {}).get("name") or {}
+    names: dict[str, dict[str, str]] = {}
+    for element in root.xpath("//*[@id][@name]"):
+        element_id, name = element.get("id"), element.get("name")
+        texts = {"en": name}
+        kind = etree.QName(element).localname
+        if kind == "lane" and name in groups:
+            texts.update(groups[name])
+        elif kind == "participant" and process_names:
+            texts.update(process_names)
+        texts.update((elements.get(element_id) or {}).get("name") or {})
+        names[element_id] = texts
+    return names

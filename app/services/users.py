@@ -155,6 +155,13 @@ def list_users(ctx: ServiceContext, actor: Actor) -> list[dict[str, object]]:
         return [user_view(u) for u in uow.session.scalars(query)]
 
 
+def display_names(ctx: ServiceContext) -> dict[str, str]:
+    """Every user's name as people read it, by username (one query; pages name people by it)."""
+    with ctx.uow() as uow:
+        rows = uow.session.execute(select(User.username, User.display_name))
+        return {username: name for username, name in rows}
+
+
 def group_members(uow: UnitOfWork, name: str) -> list[str]:
     query = (
         select(User.username)

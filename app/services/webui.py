@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from . import audit
 from .context import ServiceContext
 from .deployments import form_of, specs_by_id
 from .instances import may_start
+from .uow import UnitOfWork
 from .users import LANGUAGES, Actor
 
 START_FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
@@ -79,24 +81,37 @@ def startable_models(ctx: ServiceContext, actor: Actor) -> list[dict[str, Any]]:
     return result
 
 
-def diagram_xml(ctx: ServiceContext, model_id: str, version: int) -> bytes:
-    """The BPMN file of a model version that defines the process itself."""
-    with ctx.uow() as uow:
-        row = uow.session.scalars(
-            select(ProcessVersion).where(
-                ProcessVersion.model_id == model_id, ProcessVersion.version == version
-            )
-        ).first()
-        if row is None:
-            raise NotFound(f"process model '{model_id}' has no version {version}")
-        bpmn = [f for f in row.files if f.name.endswith(".bpmn")]
-        for file in bpmn:
-            if file.name == f"{model_id}.bpmn":
-                return file.content
-        for file in bpmn:
-            if f'id="{model_id}"'.encode() in file.content:
-                return file.content
+def _version_files(uow: UnitOfWork, model_id: str, version: int) -> list[ProcessFile]:
+    row = uow.session.scalars(
+        select(ProcessVersion).where(ProcessVersion.model_id == model_id, ProcessVersion.version == version)
+    ).first()
+    if row is None:
+        raise NotFound(f"process model '{model_id}' has no version {version}")
+    return list(row.files)
+
+
+def _diagram_of(files: list[ProcessFile], model_id: str) -> bytes:
+    bpmn = [f for f in files if f.name.endswith(".bpmn")]
+    for file in bpmn:
+        if file.name == f"{model_id}.bpmn":
+            return file.content
+    for file in bpmn:
+        if f'id="{model_id}"'.encode() in file.content:
+            return file.content
     raise NotFound(f"no diagram for process model '{model_id}'")
+
+
+def diagram_with_labels(
+    ctx: ServiceContext, model_id: str, version: int
+) -> tuple[bytes, dict[str, dict[str, str]]]:
+    """A version's diagram and every label it draws by language (flows, lanes and pools too),
+    from the version's translation catalogue."""
+    with ctx.uow() as uow:
+        files = _version_files(uow, model_id, version)
+        xml = _diagram_of(files, model_id)
+        catalogue = next((f for f in files if f.name == translations.catalogue_name(model_id)), None)
+        document = json.loads(catalogue.content) if catalogue is not None else {}
+    return xml, translations.diagram_names(xml, document)
 
 
 def process_titles(ctx: ServiceContext) -> dict[str, dict[str, str]]:

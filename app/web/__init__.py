@@ -24,6 +24,7 @@ bp = Blueprint(
 def init_web(app: Flask, settings: Settings) -> None:
     """Sessions, CSRF, Flask-Babel (catalogues compiled when missing) and the blueprint."""
     from . import csrf, i18n
+    from .common import person
     from .sessions import PageSessionInterface
 
     app.config.update(
@@ -35,6 +36,7 @@ def init_web(app: Flask, settings: Settings) -> None:
     app.session_interface = PageSessionInterface()
     i18n.init_babel(app, settings)
     csrf.init_csrf(app)
+    app.jinja_env.filters["person"] = person
     app.register_blueprint(bp)
 
 

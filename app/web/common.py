@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from ..errors import Unauthorized
@@ -54,6 +55,18 @@ def load_actor() -> Response | None:
     if g.get("actor") is None and request.endpoint not in PUBLIC_ENDPOINTS:
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
     return None
+
+
+def person(username: str | None) -> str:
+    """A username as people read it: the user's display name (looked up once a request), the
+    system by its translated name, anyone unknown (a deleted account) by the username itself."""
+    if not username:
+        return ""
+    if username == users.SYSTEM_ACTOR:
+        return gettext("the system")
+    if "display_names" not in g:
+        g.display_names = users.display_names(services())
+    return g.display_names.get(username) or username
 
 
 @bp.app_context_processor

@@ -91,8 +91,15 @@ def init_babel(app: Flask, settings: Settings) -> None:
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
     )
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.filters.update(dt=datetime_filter, d=date_filter, localized=localized)
+    app.jinja_env.filters.update(
+        dt=datetime_filter, d=date_filter, localized=localized, group_title=group_title
+    )
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, get_locale=get_locale)
+
+
+def group_title(group: str | None, titles: dict[str, dict[str, str]]) -> str:
+    """A group by its name in the reader's language (its id when no catalogue names it)."""
+    return localized(titles.get(group or "") or {}, group or "")
 
 
 ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")

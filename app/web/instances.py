@@ -66,9 +66,8 @@ def instance_page(instance_id: int):
 @bp.get("/instances/<int:instance_id>/diagram.bpmn")
 def diagram(instance_id: int):
     view = instances.get_instance(services(), actor(), instance_id)
-    xml = webui.diagram_xml(services(), view["process_model"], view["version"])
-    titles = webui.element_titles(services(), view["process_model"], view["version"])
-    names = {element_id: localized(texts) for element_id, texts in titles.items()}
+    xml, labels = webui.diagram_with_labels(services(), view["process_model"], view["version"])
+    names = {element_id: localized(texts) for element_id, texts in labels.items()}
     return Response(with_names(with_layout(xml), names), mimetype="application/xml")
 
 

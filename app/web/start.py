@@ -26,7 +26,11 @@ def _model(model_id: str) -> dict[str, Any]:
 
 @bp.get("/start")
 def start_list():
-    return render_template("start.html", models=webui.startable_models(services(), actor()))
+    return render_template(
+        "start.html",
+        models=webui.startable_models(services(), actor()),
+        group_titles=webui.group_titles(services()),
+    )
 
 
 def _start_form(

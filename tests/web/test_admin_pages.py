@@ -74,3 +74,19 @@ def test_an_administrator_sees_the_sandbox_limits_and_layers(browser: Any, seede
     browser.login("alice")
     assert 'href="/sandbox"' not in browser.get("/inbox").get_data(as_text=True)
     assert browser.get("/sandbox").status_code == 403
+
+
+def test_the_settings_pages_name_people_by_their_names(browser: Any, seeded: dict, ctx: Any) -> None:
+    from app.services import users
+
+    users.create_user(
+        ctx, SYSTEM, username="g.head", password="password123", display_name="Gulnar Seitova",
+        groups=["secretariat_head", "secretariat", "admins"],
+    )  # fmt: skip
+    browser.login("g.head")
+    term = {"term_end": "2026-06-30", "term_months": "12", "lead_days": "60", "deputy": [""]}
+    browser.post("/rotation", term)
+    browser.post("/calendar", {"day": "2027-02-09", "kind": "holiday", "note": "decree"})
+    for path in ("/rotation", "/calendar"):
+        html = browser.get(path).get_data(as_text=True)
+        assert "Gulnar Seitova" in html and "g.head" not in html, path
