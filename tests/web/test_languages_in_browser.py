@@ -174,3 +174,30 @@ def test_a_ballot_sent_after_the_poll_was_decided(page: Any, live: LiveServer, c
     page.goto(live.url + f"/instances/{instance_id}")
     assert outcome.search(page.inner_text("#case-facts"))
     _no_ids(page.inner_text("#case-summary"))
+
+
+def _current_tab(page: Any) -> tuple[str, int, int]:
+    """The chosen tab's scope, the count it shows, and the rows listed under it."""
+    tab = page.locator("nav.tabs a[aria-current=page]")
+    scope = tab.get_attribute("href").split("scope=")[1]
+    count = int(tab.locator(".count").inner_text().strip("()"))
+    return scope, count, page.locator("table tbody tr").count()
+
+
+def test_the_inbox_opens_where_the_work_is(page: Any, live: LiveServer, clerk: str) -> None:
+    users.create_user(live.ctx, SYSTEM, username="nadia", password="password123", groups=["secretariat"])
+    sign_in(page, live, "nadia")
+    scope, count, rows = _current_tab(page)
+    assert (scope, count) == ("available", rows) and rows >= 2  # nothing of hers yet: her group's work
+    links = page.locator("table tbody tr a[href^='/instances/']").all_inner_texts()
+    instance_ids = [int(text.strip("#")) for text in links]
+    assert instance_ids == sorted(instance_ids, reverse=True)  # no deadlines: the newest first
+    page.locator("table tbody tr").first.locator("form[action$='/claim'] button").click()
+    page.goto(live.url + "/inbox")
+    assert _current_tab(page) == ("mine", 1, 1)
+    page.click("nav.tabs a[href$='scope=available']")
+    page.goto(live.url + "/inbox")
+    assert _current_tab(page)[0] == "available"  # chosen last, and it has work
+    shot(page, "44-inbox-remembers-the-tab")
+    page.goto(live.url + "/inbox?scope=mine")
+    page.locator("table tbody tr").first.locator("form[action$='/unclaim'] button").click()
