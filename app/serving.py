@@ -29,7 +29,7 @@ def _prepare(app: Flask, scheduler: bool) -> Callable[[], None] | None:
     """Load the administrators' working-day transfers into the calendar and, when asked, start a
     timer scheduler for the app's database; returns the function that stops it."""
     from .scheduler import TimerScheduler
-    from .services.calendar_transfers import refresh_calendar
+    from .services.time.calendar_transfers import refresh_calendar
 
     services = app.extensions["services"]
     refresh_calendar(services)

@@ -75,9 +75,9 @@ def fresh_context(url: str):
     """Drop and recreate schema public, migrate, deploy the one-timer model; (ctx, engine)."""
     from app.db.migrate import upgrade
     from app.db.session import make_engine, make_session_factory
-    from app.services import deployments
     from app.services.context import ServiceContext
-    from app.services.users import SYSTEM
+    from app.services.modelling import deployments
+    from app.services.people.users import SYSTEM
     from app.settings import Settings
 
     reset_postgres(url)
@@ -89,8 +89,8 @@ def fresh_context(url: str):
 
 
 def start_one(ctx, due: datetime) -> int:
-    from app.services import instances
-    from app.services.users import SYSTEM
+    from app.services.people.users import SYSTEM
+    from app.services.running import instances
 
     return instances.start_instance(ctx, SYSTEM, MODEL_ID, {"due": due.isoformat()})["id"]
 
@@ -329,7 +329,7 @@ def run_lateness(args: argparse.Namespace, logs: Path) -> dict[str, Any]:
 
 
 def run_profile(args: argparse.Namespace) -> str:
-    from app.services import timers
+    from app.services.time import timers
 
     ctx, engine = fresh_context(args.pg_url)
     try:

@@ -19,9 +19,10 @@ from app.db.base import Base
 from app.db.migrate import upgrade
 from app.db.session import make_engine, make_session_factory
 from app.engine.clock import ManualClock, SystemClock, use_clock
-from app.services import deployments, users
 from app.services.context import ServiceContext
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people import users
+from app.services.people.users import SYSTEM
 from app.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -9,7 +9,7 @@ import pytest
 
 from app import create_app
 from app.errors import Forbidden
-from app.services import users
+from app.services.people import users
 from tests.conftest import FIXTURES
 
 
@@ -87,7 +87,7 @@ def test_setup_deploys_the_shipped_procedures_and_demo_data(settings, clock):
     assert "8 demo instances started" in result.output
     ctx = application.extensions["services"]
     council = users.actor_for(ctx, "council01")
-    from app.services import tasks
+    from app.services.work import tasks
 
     # Each ballot is reserved for its own member, not offered to the whole Council.
     assert tasks.list_tasks(ctx, council, scope="available") == []

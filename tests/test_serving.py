@@ -20,8 +20,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.db.models import AuditRecord, WaitingTimer
-from app.services import instances, users
-from app.services.users import SYSTEM
+from app.services.people import users
+from app.services.people.users import SYSTEM
+from app.services.running import instances
 from tests.scheduler.conftest import wait_until
 
 PROJECT = Path(__file__).resolve().parents[1]

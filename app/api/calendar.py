@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..services import calendar_transfers
+from ..services.time import calendar_transfers
 from . import bp
 from .common import current_actor, json_body, services, string_fields
 

@@ -7,9 +7,9 @@ from typing import Any
 from flask import current_app, g, request
 
 from ..errors import BadRequest, InvalidInput, Unauthorized
-from ..services import users
 from ..services.context import ServiceContext
-from ..services.users import Actor
+from ..services.people import users
+from ..services.people.users import Actor
 
 
 def services() -> ServiceContext:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import request
 
 from ..errors import InvalidInput
-from ..services import instances
+from ..services.running import instances
 from . import bp
 from .common import current_actor, int_arg, json_body, services
 

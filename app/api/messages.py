@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ..services import messages
+from ..services.running import messages
 from . import bp
 from .common import current_actor, json_body, services, string_fields
 

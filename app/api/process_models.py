@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from ..errors import BadRequest
-from ..services import deployments
+from ..services.modelling import deployments
 from . import bp
 from .common import MAX_ID, current_actor, int_arg, services
 

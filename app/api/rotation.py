@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..services import rotation
+from ..services.time import rotation
 from . import bp
 from .common import current_actor, json_body, services
 

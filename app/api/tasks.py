@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import request
 
 from ..errors import InvalidInput
-from ..services import tasks
+from ..services.work import tasks
 from . import bp
 from .common import MAX_ID, current_actor, int_arg, json_body, services
 

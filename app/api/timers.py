@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from ..services import timer_admin
+from ..services.time import timer_admin
 from . import bp
 from .common import current_actor, int_arg, json_body, services
 

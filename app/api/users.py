@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ..errors import InvalidInput
-from ..services import users
+from ..services.people import users
 from . import bp
 from .common import current_actor, json_body, services, string_fields
 

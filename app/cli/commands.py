@@ -10,9 +10,11 @@ from flask import Flask, current_app
 
 from ..db.migrate import upgrade
 from ..errors import AppError
-from ..services import deployments, instances, users
 from ..services.context import ServiceContext
-from ..services.users import SYSTEM
+from ..services.modelling import deployments
+from ..services.people import users
+from ..services.people.users import SYSTEM
+from ..services.running import instances
 
 
 def _services() -> ServiceContext:
@@ -185,7 +187,7 @@ def register_commands(app: Flask) -> None:
         from datetime import timedelta
 
         from ..scheduler import TimerScheduler, scheduler_name
-        from ..services import calendar_transfers, rotation, timer_starts, timers
+        from ..services.time import calendar_transfers, rotation, timer_starts, timers
 
         ctx = _services()
         if fire_threads is not None:
@@ -220,7 +222,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--demo/--no-demo", default=True, help="create demo users and instances")
     def setup(demo: bool) -> None:
         """Upgrade the database, create the first admin, deploy bpmn/ and forms/, load demo data."""
-        from ..services import demo as demo_data
+        from ..services.operations import demo as demo_data
 
         ctx = _services()
         upgrade(current_app.extensions["db_engine"])

@@ -1,4 +1,4 @@
-"""The scheduler adapter: APScheduler 3 firing the stored timers through app.services.timers.
+"""The scheduler adapter: APScheduler 3 firing the stored timers through app.services.time.timers.
 
 Started explicitly (`python -m app serve` in-process, or `python -m app scheduler run`), never
 from create_app.

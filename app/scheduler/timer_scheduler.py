@@ -23,8 +23,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from ..services import calendar_transfers, rotation, timer_starts, timer_wakeups, timers
 from ..services.context import ServiceContext
+from ..services.time import calendar_transfers, rotation, timer_starts, timer_wakeups, timers
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..errors import InvalidInput, NotFound
-from ..services import calendar_transfers, rotation
+from ..services.time import calendar_transfers, rotation
 from . import bp
 from .common import actor, services
 

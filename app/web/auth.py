@@ -6,7 +6,7 @@ from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ..errors import Unauthorized
-from ..services import users, webui
+from ..services.people import users
 from . import bp
 from .common import back, safe_next, services
 from .i18n import LANGUAGES
@@ -32,7 +32,7 @@ def login():
     session.permanent = True
     session["user"] = actor.username
     if chosen in LANGUAGES and chosen != actor.language:  # picked on the sign-in page: keep it
-        webui.set_language(services(), actor, chosen)
+        users.set_language(services(), actor, chosen)
     return redirect(safe_next(request.form.get("next")))
 
 
@@ -52,7 +52,7 @@ def set_language():
     if language in LANGUAGES:
         session["language"] = language
         if g.get("actor") is not None:
-            webui.set_language(services(), g.actor, language)
+            users.set_language(services(), g.actor, language)
         else:
             session["language_chosen"] = True
     return back()

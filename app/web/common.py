@@ -10,9 +10,11 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from ..errors import Unauthorized
-from ..services import inbox, rotation, users
 from ..services.context import ServiceContext
-from ..services.users import Actor
+from ..services.people import users
+from ..services.people.users import Actor
+from ..services.time import rotation
+from ..services.work import inbox
 from . import bp
 from .csrf import check_csrf
 

@@ -8,8 +8,9 @@ from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ..errors import Conflict, Forbidden, InvalidInput
-from ..services import inbox as inbox_service
-from ..services import tasks, webui
+from ..services.modelling import texts
+from ..services.work import inbox as inbox_service
+from ..services.work import tasks
 from . import bp
 from .common import actor, back, services
 
@@ -42,8 +43,8 @@ def inbox():
         "inbox.html",
         page=page,
         saved=inbox_service.list_saved_filters(services(), current),
-        process_titles=webui.process_titles(services()),
-        group_titles=webui.group_titles(services()),
+        process_titles=texts.process_titles(services()),
+        group_titles=texts.group_titles(services()),
         groups=sorted(current.groups),
         page_url=lambda number: url_for("web.inbox", **query.as_saved(), page=number),
     )

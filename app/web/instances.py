@@ -10,7 +10,8 @@ from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..errors import Conflict
-from ..services import attachments, instances, webui
+from ..services.modelling import texts
+from ..services.running import attachments, instances
 from . import bp
 from .common import actor, services
 from .i18n import localized
@@ -50,13 +51,13 @@ def instance_page(instance_id: int):
         instance=view,
         timeline=instances.history(services(), current, instance_id),
         labels=action_labels(),
-        element_titles=webui.element_titles(services(), view["process_model"], view["version"]),
-        group_titles=webui.group_titles(services()),
+        element_titles=texts.element_titles(services(), view["process_model"], view["version"]),
+        group_titles=texts.group_titles(services()),
         attachments=files,
-        process_titles=webui.process_titles(services()),
+        process_titles=texts.process_titles(services()),
         data_json=json.dumps(view["data"], ensure_ascii=False, indent=2, default=str),
         summary=case_summary(
-            view["data"] or {}, webui.version_forms(services(), view["process_model"], view["version"])
+            view["data"] or {}, texts.version_forms(services(), view["process_model"], view["version"])
         ),
         facts=case_facts(view["data"] or {}, view["status"], services().calendar, _today()),
         states_json=json.dumps(view["element_states"] or {}),
@@ -66,8 +67,8 @@ def instance_page(instance_id: int):
 @bp.get("/instances/<int:instance_id>/diagram.bpmn")
 def diagram(instance_id: int):
     view = instances.get_instance(services(), actor(), instance_id)
-    xml, labels = webui.diagram_with_labels(services(), view["process_model"], view["version"])
-    names = {element_id: localized(texts) for element_id, texts in labels.items()}
+    xml, labels = texts.diagram_with_labels(services(), view["process_model"], view["version"])
+    names = {element_id: localized(by_language) for element_id, by_language in labels.items()}
     return Response(with_names(with_layout(xml), names), mimetype="application/xml")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from ..services import sandbox_status
+from ..services.operations import sandbox_status
 from . import bp
 from .common import actor, services
 

@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from ..errors import InvalidInput
-from ..services import instances, webui
-from ..services.forms import validation_errors
+from ..services.modelling import texts
+from ..services.running import instances, startable
+from ..services.work.forms import validation_errors
 from . import bp
 from .common import actor, services
 from .formgen import build_fields, field_name, parse_form
@@ -18,7 +19,7 @@ from .messages import localize_error
 
 
 def _model(model_id: str) -> dict[str, Any]:
-    for model in webui.startable_models(services(), actor()):
+    for model in startable.startable_models(services(), actor()):
         if model["id"] == model_id:
             return model
     abort(404)
@@ -28,8 +29,8 @@ def _model(model_id: str) -> dict[str, Any]:
 def start_list():
     return render_template(
         "start.html",
-        models=webui.startable_models(services(), actor()),
-        group_titles=webui.group_titles(services()),
+        models=startable.startable_models(services(), actor()),
+        group_titles=texts.group_titles(services()),
     )
 
 

@@ -12,9 +12,11 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..services import attachments, tasks, webui
-from ..services import task_afterwards as afterwards
-from ..services.inbox import urgency
+from ..services.modelling import texts
+from ..services.running import attachments
+from ..services.work import task_afterwards as afterwards
+from ..services.work import tasks
+from ..services.work.inbox import urgency
 from . import bp
 from .common import actor, services
 from .formgen import build_fields, field_name, flatten, parse_form, set_path
@@ -47,12 +49,12 @@ def _render(
             task.get("data") or {},
             show_value,
         ),
-        process_titles=webui.process_titles(services()),
+        process_titles=texts.process_titles(services()),
         urgency=urgency(datetime.fromisoformat(task["due_at"]), services().now())
         if task.get("due_at")
         else "",
-        legal_basis=webui.legal_basis_of(services(), task["instance_id"], task["name"]),
-        case_data=case_summary(task.get("data") or {}, webui.instance_forms(services(), task["instance_id"])),
+        legal_basis=texts.legal_basis_of(services(), task["instance_id"], task["name"]),
+        case_data=case_summary(task.get("data") or {}, texts.instance_forms(services(), task["instance_id"])),
         attachments=files,
         attachment_names={a.id: a.filename for a in files},
     )

@@ -9,7 +9,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..errors import AppError
-from ..services import timer_admin, webui
+from ..services.modelling import texts
+from ..services.time import timer_admin
 from . import bp
 from .common import actor, services
 
@@ -22,8 +23,8 @@ def timers_page():
         "timers.html",
         timers=upcoming,
         process_model=model_id or "",
-        element_titles=webui.latest_element_titles(services()),
-        process_titles=webui.process_titles(services()),
+        element_titles=texts.latest_element_titles(services()),
+        process_titles=texts.process_titles(services()),
     )
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from app.services import deployments, users
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people import users
+from app.services.people.users import SYSTEM
 from tests.api import contract
 from tests.conftest import APPROVAL, make_user, read_fixture
 

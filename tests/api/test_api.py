@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.db.models import AuditRecord, ProcessFile, ProcessModel, ProcessVersion, User
-from app.services import deployments, instances, users
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people import users
+from app.services.people.users import SYSTEM
+from app.services.running import instances
 from tests.api.conftest import PASSWORD, expect_error
 from tests.conftest import APPROVAL, FIXTURES, read_fixture
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from app.services import deployments
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
 from tests.api.conftest import expect_error
 from tests.api.test_api import _multipart, _start, _task_id
 from tests.conftest import APPROVAL, read_fixture

@@ -10,8 +10,8 @@ import re
 import pytest
 from jsonschema import Draft202012Validator
 
-from app.services import deployments
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
 from tests.api import contract
 from tests.conftest import APPROVAL, read_fixture
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.services import deployments
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
 from tests.api.conftest import expect_error
 from tests.conftest import make_user, read_fixture
 

@@ -17,9 +17,10 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.db.migrate import upgrade
 from app.db.session import make_engine
-from app.services import deployments, users
 from app.services.context import ServiceContext
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people import users
+from app.services.people.users import SYSTEM
 from app.settings import Settings
 from tests.api import contract
 from tests.services.test_sandbox_instances import hostile

@@ -32,9 +32,12 @@ from app.db.models import Group, Membership, ProcessInstance, User, WaitingTimer
 from app.db.session import make_engine, make_session_factory
 from app.engine.calendar import WorkingCalendar
 from app.engine.clock import ManualClock, SystemClock, use_clock
-from app.services import deployments, instance_store, instances, tasks, timers
 from app.services.context import ServiceContext
-from app.services.users import PROCEDURE_GROUPS, SYSTEM, Actor, actor_for
+from app.services.modelling import deployments
+from app.services.people.users import PROCEDURE_GROUPS, SYSTEM, Actor, actor_for
+from app.services.running import instance_store, instances
+from app.services.time import timers
+from app.services.work import tasks
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -158,7 +158,7 @@ def test_the_applicant_is_given_the_registration_number() -> None:
 
 def test_a_deputy_head_may_decide_the_extension_and_nobody_else_outside_the_heads() -> None:
     from app.errors import Forbidden
-    from app.services import tasks
+    from app.services.work import tasks
 
     with extension_requested() as h:
         h.add_members("secretariat_deputy_head", ["deputy.head"])

@@ -20,9 +20,11 @@ from sqlalchemy import select
 
 from app.db.models import AuditRecord, ProcessInstance, WaitingTimer
 from app.scheduler import TimerScheduler
-from app.services import deployments, instances, timer_firing, timers
 from app.services.context import ServiceContext
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.time import timer_firing, timers
 from app.settings import Settings
 from tests.conftest import START
 

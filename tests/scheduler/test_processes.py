@@ -20,9 +20,9 @@ from sqlalchemy import select, text
 
 from app.db.models import AuditRecord, WaitingTimer
 from app.db.session import make_engine, make_session_factory
-from app.services import instances
 from app.services.context import ServiceContext
-from app.services.users import SYSTEM
+from app.services.people.users import SYSTEM
+from app.services.running import instances
 from app.settings import Settings
 from tests.conftest import FIXTURES, _truncate_postgres
 from tests.scheduler.conftest import fired_count, wait_until

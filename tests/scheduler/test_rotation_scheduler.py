@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from app.scheduler import TimerScheduler
-from app.services import deployments, rotation
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
+from app.services.time import rotation
 from tests.conftest import make_user, read_fixture
 from tests.scheduler.conftest import wait_until
 

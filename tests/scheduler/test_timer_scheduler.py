@@ -9,8 +9,10 @@ from sqlalchemy import select
 
 from app.db.models import AuditRecord, WaitingTimer
 from app.scheduler import TimerScheduler
-from app.services import deployments, instances, timer_admin, timer_starts
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.time import timer_admin, timer_starts
 from tests.conftest import START, read_fixture
 from tests.scheduler.conftest import KINDS, fired_count, wait_until
 

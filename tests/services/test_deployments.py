@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from app.db.models import AuditRecord, ProcessFile, ProcessModel, ProcessVersion
 from app.errors import Forbidden, InvalidInput
-from app.services import deployments
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
 from tests.conftest import APPROVAL, make_user, read_fixture
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.services.forms import FORMAT_CHECKER, normalised_times, validation_errors
+from app.services.work.forms import FORMAT_CHECKER, normalised_times, validation_errors
 
 SCHEMA = {
     "type": "object",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app.errors import NotFound
-from app.services import deployments, instances, messages
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
+from app.services.running import instances, messages
 from tests.conftest import read_fixture
 
 

@@ -10,8 +10,11 @@ from sqlalchemy import select
 
 from app.db.models import AuditRecord, HumanTask
 from app.errors import Forbidden, InvalidInput
-from app.services import deployments, instances, rotation, tasks
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.time import rotation
+from app.services.work import tasks
 from tests.conftest import make_user, read_fixture
 
 # 60 days before 30 June 2026, at midnight in Almaty (UTC+5).
@@ -168,7 +171,7 @@ def test_a_new_term_end_after_a_finished_rotation_schedules_a_new_one(ctx, clock
 
 
 def test_the_scheduler_starts_the_shipped_deputy_rotation(ctx, clock, staff):
-    from app.services import users
+    from app.services.people import users
     from app.settings import PROJECT_ROOT
 
     users.ensure_groups(ctx, users.PROCEDURE_GROUPS)

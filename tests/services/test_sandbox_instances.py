@@ -11,8 +11,11 @@ from xml.sax.saxutils import escape
 import pytest
 
 from app.errors import InvalidInput
-from app.services import deployments, instances, timer_admin, timers, users
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people import users
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.time import timer_admin, timers
 from tests.conftest import START, make_user, read_fixture
 
 

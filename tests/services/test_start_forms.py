@@ -7,8 +7,10 @@ from sqlalchemy import func, select
 
 from app.db.models import ProcessInstance
 from app.errors import InvalidInput
-from app.services import deployments, instances, users
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people import users
+from app.services.people.users import SYSTEM
+from app.services.running import instances
 from app.settings import PROJECT_ROOT
 
 

@@ -10,8 +10,11 @@ from sqlalchemy import select
 
 from app.db.models import AuditRecord, HumanTask, ProcessInstance
 from app.errors import Conflict, Forbidden, InvalidInput
-from app.services import audit, deployments, instances, tasks
-from app.services.users import SYSTEM
+from app.services import audit
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.work import tasks
 from tests.conftest import APPROVAL, make_user, read_fixture
 
 
@@ -139,7 +142,7 @@ def test_script_error_puts_instance_in_error_and_keeps_the_message(ctx, people):
 
 
 def test_retry_after_the_cause_is_fixed(ctx, people):
-    from app.services import users
+    from app.services.people import users
 
     make_user(ctx, "ann", [])
     deployments.deploy(ctx, SYSTEM, read_fixture("fragile.bpmn"))
@@ -232,7 +235,7 @@ def test_a_save_over_a_row_changed_underneath_fails_and_changes_nothing(ctx, peo
     from sqlalchemy.orm.exc import StaleDataError
 
     from app.engine import runner
-    from app.services.instance_store import load_workflow, lock_task_instance, run_step
+    from app.services.running.instance_store import load_workflow, lock_task_instance, run_step
 
     view = _start(ctx)
     task_id = view["tasks"][0]["id"]

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from app.db.models import AuditRecord, WaitingTimer
 from app.engine.clock import ManualClock
 from app.errors import Forbidden, InvalidInput, NotFound
-from app.services import instances, tasks, timer_admin, timer_wakeups, timers
-from app.services.users import SYSTEM
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.time import timer_admin, timer_wakeups, timers
+from app.services.work import tasks
 from tests.conftest import START, TIMER_KINDS, make_user
 
 HOUR = timedelta(hours=1)

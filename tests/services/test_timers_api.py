@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from app.services import deployments, instances, users
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people import users
+from app.services.people.users import SYSTEM
+from app.services.running import instances
 from tests.conftest import START, make_user, read_fixture
 
 HOUR = timedelta(hours=1)

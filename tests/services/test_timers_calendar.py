@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from app.db.models import AuditRecord
 from app.errors import Forbidden, InvalidInput, NotFound
-from app.services import calendar_transfers
 from app.services.context import ServiceContext
+from app.services.time import calendar_transfers
 from tests.conftest import make_user
 
 MONDAY = date(2027, 2, 15)

@@ -7,8 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.db.models import AuditRecord, ScheduledStart
-from app.services import deployments, instances, timer_starts
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.time import timer_starts
 from tests.conftest import START, read_fixture
 
 HOUR = timedelta(hours=1)

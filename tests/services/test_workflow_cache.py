@@ -10,9 +10,11 @@ import pytest
 
 from app.db.session import make_engine, make_session_factory, sqlite_write_lock
 from app.errors import Forbidden
-from app.services import deployments, instances, tasks
 from app.services.context import ServiceContext
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.work import tasks
 from tests.conftest import make_user, read_fixture
 
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from app.services import deployments, instances
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
+from app.services.running import instances
 from tests.conftest import APPROVAL, START, make_user, read_fixture
 
 PASSWORD = "password123"  # what tests.conftest.make_user gives everyone

@@ -14,9 +14,12 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.db.migrate import upgrade
 from app.db.session import make_engine
-from app.services import deployments, instances, tasks, users
 from app.services.context import ServiceContext
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people import users
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.work import tasks
 from app.settings import Settings
 from tests.conftest import make_user
 from tests.web.conftest import seed

@@ -6,8 +6,8 @@ import os
 from datetime import date
 from typing import Any
 
-from app.services import rotation
-from app.services.users import SYSTEM
+from app.services.people.users import SYSTEM
+from app.services.time import rotation
 from tests.conftest import make_user
 
 
@@ -77,7 +77,7 @@ def test_an_administrator_sees_the_sandbox_limits_and_layers(browser: Any, seede
 
 
 def test_the_settings_pages_name_people_by_their_names(browser: Any, seeded: dict, ctx: Any) -> None:
-    from app.services import users
+    from app.services.people import users
 
     users.create_user(
         ctx, SYSTEM, username="g.head", password="password123", display_name="Gulnar Seitova",

@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.services import deployments, instances, tasks, users
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people import users
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.work import tasks
 from tests.conftest import make_user
 from tests.procedures.harness import LANE_GROUPS
 from tests.web.conftest import Browser

@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from app.services import deployments, instances, tasks, users
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people import users
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.work import tasks
 from app.web.formgen import field_name, parse_form
 from app.web.markdown import render
 from tests.conftest import APPROVAL, read_fixture

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import event, insert
 
 from app.db.models import HumanTask
-from app.services import inbox, users
-from app.services.inbox import InboxQuery
+from app.services.people import users
+from app.services.work import inbox
+from app.services.work.inbox import InboxQuery
 from tests.conftest import START
 
 

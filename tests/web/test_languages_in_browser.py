@@ -13,8 +13,10 @@ import pytest
 from babel.support import Translations
 from lxml import etree
 
-from app.services import instances, tasks, users
-from app.services.users import SYSTEM
+from app.services.people import users
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.work import tasks
 from tests.web.live import LiveServer
 from tests.web.test_browser import shot, sign_in, switch_language
 

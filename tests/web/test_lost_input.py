@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.services import instances, tasks, users
-from app.services.users import SYSTEM
+from app.services.people import users
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.work import tasks
 from tests.web.conftest import Browser
 
 
@@ -99,7 +101,7 @@ def test_a_ballot_sent_after_the_poll_closed_early_says_how_it_was_decided(
 ) -> None:
     from pathlib import Path
 
-    from app.services import deployments
+    from app.services.modelling import deployments
     from tests.conftest import make_user
 
     root = Path(__file__).resolve().parents[2]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.services import tasks, users
+from app.services.people import users
+from app.services.work import tasks
 
 
 def test_pages_redirect_to_sign_in(client: Any) -> None:

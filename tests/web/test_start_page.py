@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from app.errors import Forbidden, InvalidInput
-from app.services import deployments, instances, users
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people import users
+from app.services.people.users import SYSTEM
+from app.services.running import instances
 from tests.conftest import make_user, read_fixture
 from tests.web.conftest import Browser
 

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import select
 
 from app.db.models import AuditRecord, WaitingTimer
-from app.services import deployments, instances
-from app.services.users import SYSTEM
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
+from app.services.running import instances
 from tests.conftest import read_fixture
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.services import instances, tasks, users
-from app.services.users import SYSTEM
+from app.services.people import users
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.work import tasks
 from tests.web.conftest import Browser
 from tests.web.test_case_summary import _procedures
 

@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, delete, func, or_, select
 
-from ..db.models import HumanTask, ProcessModel, SavedFilter, User
-from ..errors import Forbidden, InvalidInput, NotFound
-from . import audit
-from .context import ServiceContext
+from ...db.models import HumanTask, ProcessModel, SavedFilter, User
+from ...errors import Forbidden, InvalidInput, NotFound
+from .. import audit
+from ..context import ServiceContext
+from ..people.users import Actor
+from ..uow import UnitOfWork
 from .task_groups import available_to
-from .uow import UnitOfWork
-from .users import Actor
 
 SCOPES = ("mine", "available", "all")
 DUE_FILTERS = ("", "overdue", "soon", "none")

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..db.models import AuditRecord, ClosedTask, HumanTask, ProcessInstance, User
-from ..engine import spec_properties
-from ..errors import NotFound
-from .context import ServiceContext
-from .deployments import form_of, specs_by_id
-from .instances import may_read
-from .users import Actor
+from ...db.models import AuditRecord, ClosedTask, HumanTask, ProcessInstance, User
+from ...engine import spec_properties
+from ...errors import NotFound
+from ..context import ServiceContext
+from ..modelling.deployments import form_of, specs_by_id
+from ..people.users import Actor
+from ..running.instances import may_read
 
 # What happened, in the order the checks find it.
 COMPLETED, CLAIMED, WITHDRAWN, INSTANCE_ENDED = "completed", "claimed", "withdrawn", "instance_ended"

@@ -18,15 +18,15 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..db.models import ProcessModel, ProcessVersion, ScheduledStart
-from ..engine import runner
-from ..engine.errors import EngineError
-from . import audit
-from .context import ServiceContext
-from .deployments import specs_of
-from .instance_store import script_engine
-from .instances import prepare_start, start_prepared, store_start
-from .users import SYSTEM
+from ...db.models import ProcessModel, ProcessVersion, ScheduledStart
+from ...engine import runner
+from ...engine.errors import EngineError
+from .. import audit
+from ..context import ServiceContext
+from ..modelling.deployments import specs_of
+from ..people.users import SYSTEM
+from ..running.instance_store import script_engine
+from ..running.instances import prepare_start, start_prepared, store_start
 
 # Versions known to have no timer start event, per database (so specs are read once).
 _without_starts: weakref.WeakKeyDictionary[sessionmaker[Session], set[int]] = weakref.WeakKeyDictionary()

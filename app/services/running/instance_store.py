@@ -19,21 +19,21 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
-from ..db.models import HumanTask, ProcessInstance, WaitingTimer
-from ..engine import runner, snapshots
-from ..engine.errors import EngineError
-from ..engine.features import SpecFeatures, spec_features
-from ..engine.functions import diagram_functions
-from ..engine.scripting import make_script_engine
-from ..engine.serializer import dump_state, load_state
-from ..engine.views import TimerView, WorkflowSnapshot
-from ..errors import NotFound
-from .audit import json_safe
-from .context import ServiceContext
-from .deployments import specs_by_id
+from ...db.models import HumanTask, ProcessInstance, WaitingTimer
+from ...engine import runner, snapshots
+from ...engine.errors import EngineError
+from ...engine.features import SpecFeatures, spec_features
+from ...engine.functions import diagram_functions
+from ...engine.scripting import make_script_engine
+from ...engine.serializer import dump_state, load_state
+from ...engine.views import TimerView, WorkflowSnapshot
+from ...errors import NotFound
+from ..audit import json_safe
+from ..context import ServiceContext
+from ..modelling.deployments import specs_by_id
+from ..people.users import group_members
+from ..uow import UnitOfWork
 from .side_tables import TaskRow, sync_messages, sync_tasks, sync_timers
-from .uow import UnitOfWork
-from .users import group_members
 
 R = TypeVar("R", HumanTask, WaitingTimer)
 

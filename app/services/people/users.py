@@ -1,4 +1,4 @@
-"""Users, groups and memberships; sign-in and bearer tokens."""
+"""Users, groups and memberships; sign-in and bearer tokens; the language each user reads."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..db.models import Group, Membership, User
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from . import audit
-from .context import ServiceContext
-from .uow import UnitOfWork
+from ...db.models import Group, Membership, User
+from ...errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from .. import audit
+from ..context import ServiceContext
+from ..uow import UnitOfWork
 
 LANGUAGES = ("kk", "ru", "en")
 SYSTEM_GROUPS = ("analysts", "admins")
@@ -160,6 +160,26 @@ def display_names(ctx: ServiceContext) -> dict[str, str]:
     with ctx.uow() as uow:
         rows = uow.session.execute(select(User.username, User.display_name))
         return {username: name for username, name in rows}
+
+
+def set_language(ctx: ServiceContext, actor: Actor, language: str) -> None:
+    if language not in LANGUAGES:
+        raise InvalidInput("unknown language", [{"field": "$.language", "message": ", ".join(LANGUAGES)}])
+    with ctx.uow(write=True) as uow:
+        user = uow.session.scalars(select(User).where(User.username == actor.username)).first()
+        if user is None:
+            raise NotFound(f"user '{actor.username}' not found")
+        if user.language == language:
+            return
+        user.language = language
+        audit.record(
+            uow,
+            at=ctx.now(),
+            actor=actor.username,
+            action="user.language_set",
+            details={"language": language},
+        )
+        uow.commit()
 
 
 def group_members(uow: UnitOfWork, name: str) -> list[str]:

@@ -9,15 +9,15 @@ from typing import Any, NamedTuple
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import Row, select
 
-from ..db.models import HumanTask, Membership, ProcessInstance, User
-from ..engine import runner
-from ..engine.errors import EngineError, TaskNotReady
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from . import audit
-from .context import ServiceContext
-from .deployments import form_of
-from .forms import check_form_rules, normalised_times, validation_errors
-from .instance_store import (
+from ...db.models import HumanTask, Membership, ProcessInstance, User
+from ...engine import runner
+from ...engine.errors import EngineError, TaskNotReady
+from ...errors import Conflict, Forbidden, InvalidInput, NotFound
+from .. import audit
+from ..context import ServiceContext
+from ..modelling.deployments import form_of
+from ..people.users import Actor
+from ..running.instance_store import (
     Captured,
     TaskRow,
     capture,
@@ -30,9 +30,9 @@ from .instance_store import (
     read_task_instance,
     save_workflow,
 )
+from ..uow import UnitOfWork
+from .forms import check_form_rules, normalised_times, validation_errors
 from .task_groups import available_to, groups_of, in_groups_of, other_groups
-from .uow import UnitOfWork
-from .users import Actor
 
 SCOPES = ("mine", "available", "all")
 
@@ -162,7 +162,7 @@ def _locked_task(uow: UnitOfWork, task_id: str) -> tuple[HumanTask, ProcessInsta
 
 
 def _is_member(uow: UnitOfWork, user_id: int, groups: set[str]) -> bool:
-    from ..db.models import Group
+    from ...db.models import Group
 
     query = (
         select(Membership.id)

@@ -19,14 +19,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from ..db.models import DEFAULT_LEAD_DAYS, ProcessInstance, RotationTerm
-from ..engine.errors import EngineError
-from ..errors import AppError, Forbidden, InvalidInput
-from . import audit
-from .context import ServiceContext
-from .instances import prepare_start, start_prepared, store_start
-from .uow import UnitOfWork
-from .users import SYSTEM, Actor
+from ...db.models import DEFAULT_LEAD_DAYS, ProcessInstance, RotationTerm
+from ...engine.errors import EngineError
+from ...errors import AppError, Forbidden, InvalidInput
+from .. import audit
+from ..context import ServiceContext
+from ..people.users import SYSTEM, Actor
+from ..running.instances import prepare_start, start_prepared, store_start
+from ..uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 

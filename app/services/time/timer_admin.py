@@ -12,18 +12,18 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
 
-from ..db.models import ProcessInstance, WaitingTimer
-from ..engine import runner
-from ..engine.errors import TaskNotReady
-from ..engine.views import TimerView
-from ..errors import Conflict, InvalidInput, NotFound
-from . import audit
-from .context import ServiceContext
-from .instance_store import load_workflow, lock_row_of_instance, save_workflow
-from .steps import store_step, work_out_ahead
+from ...db.models import ProcessInstance, WaitingTimer
+from ...engine import runner
+from ...engine.errors import TaskNotReady
+from ...engine.views import TimerView
+from ...errors import Conflict, InvalidInput, NotFound
+from .. import audit
+from ..context import ServiceContext
+from ..people.users import Actor
+from ..running.instance_store import load_workflow, lock_row_of_instance, save_workflow
+from ..running.steps import store_step, work_out_ahead
+from ..uow import UnitOfWork
 from .timer_firing import record_fired
-from .uow import UnitOfWork
-from .users import Actor
 
 # SpiffWorkflow fires a timer only when due < now: "fire now" moves it just before now.
 _EPSILON = timedelta(microseconds=1)

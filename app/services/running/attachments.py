@@ -8,13 +8,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..db.models import Attachment, AuditRecord, HumanTask, ProcessInstance
-from ..errors import Forbidden, InvalidInput, NotFound
-from . import audit
-from .context import ServiceContext
-from .task_groups import in_groups_of, other_groups
-from .uow import UnitOfWork
-from .users import Actor
+from ...db.models import Attachment, AuditRecord, HumanTask, ProcessInstance
+from ...errors import Forbidden, InvalidInput, NotFound
+from .. import audit
+from ..context import ServiceContext
+from ..people.users import Actor
+from ..uow import UnitOfWork
+from ..work.task_groups import in_groups_of, other_groups
 
 
 @dataclass(frozen=True)

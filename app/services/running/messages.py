@@ -8,18 +8,18 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
 
-from ..db.models import MessageSubscription, ProcessModel, ProcessVersion
-from ..engine import runner
-from ..engine.errors import MessageNotAwaited
-from ..engine.views import MessageWaitView
-from ..errors import InvalidInput, NotFound
-from . import audit
-from .context import ServiceContext
+from ...db.models import MessageSubscription, ProcessModel, ProcessVersion
+from ...engine import runner
+from ...engine.errors import MessageNotAwaited
+from ...engine.views import MessageWaitView
+from ...errors import InvalidInput, NotFound
+from .. import audit
+from ..context import ServiceContext
+from ..people.users import Actor
+from ..uow import UnitOfWork
 from .instance_store import lock_instance
 from .instances import prepare_start, start_prepared, store_start
 from .steps import store_step, work_out_ahead
-from .uow import UnitOfWork
-from .users import Actor
 
 
 def _waiting_instances(uow: UnitOfWork, name: str, correlations: Mapping[str, Any]) -> list[int]:

@@ -12,18 +12,18 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 
-from ..db.models import ProcessFile, ProcessModel, ProcessVersion
-from ..engine import translations
-from ..engine.errors import BundleInvalid
-from ..engine.parser import called_processes, parse_bundle, referenced_catalogues, referenced_forms
-from ..engine.scripting import SandboxEnvironment
-from ..engine.serializer import LoadedSpecs, dump_specs, load_specs
-from ..engine.timer_checks import TimerEvaluator
-from ..errors import Forbidden, InvalidInput, NotFound
-from . import audit
-from .context import ServiceContext
-from .uow import UnitOfWork
-from .users import Actor, group_names
+from ...db.models import ProcessFile, ProcessModel, ProcessVersion
+from ...engine import translations
+from ...engine.errors import BundleInvalid
+from ...engine.parser import called_processes, parse_bundle, referenced_catalogues, referenced_forms
+from ...engine.scripting import SandboxEnvironment
+from ...engine.serializer import LoadedSpecs, dump_specs, load_specs
+from ...engine.timer_checks import TimerEvaluator
+from ...errors import Forbidden, InvalidInput, NotFound
+from .. import audit
+from ..context import ServiceContext
+from ..people.users import Actor, group_names
+from ..uow import UnitOfWork
 
 
 @dataclass(frozen=True)

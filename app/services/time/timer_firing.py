@@ -15,15 +15,15 @@ from typing import Any, NamedTuple
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import bindparam, delete, select
 
-from ..db.models import ProcessInstance, WaitingTimer
-from ..engine import runner
-from ..engine.errors import EngineError
-from ..engine.views import TimerView
-from . import audit
-from .context import ServiceContext
-from .instance_store import Captured, adopt_instance, capture, load_workflow, save_workflow
-from .uow import UnitOfWork
-from .users import SYSTEM
+from ...db.models import ProcessInstance, WaitingTimer
+from ...engine import runner
+from ...engine.errors import EngineError
+from ...engine.views import TimerView
+from .. import audit
+from ..context import ServiceContext
+from ..people.users import SYSTEM
+from ..running.instance_store import Captured, adopt_instance, capture, load_workflow, save_workflow
+from ..uow import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, make_url, or_, select
 
-from ..db.models import WaitingTimer
-from .context import ServiceContext
+from ...db.models import WaitingTimer
+from ..context import ServiceContext
 from .timer_firing import Claim, fire_claimed
 
 log = logging.getLogger(__name__)

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 from jsonschema import Draft202012Validator, FormatChecker
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
-from ..engine import runner
-from ..engine.form_rules import RULES_PROPERTY, rules_of
-from ..errors import InvalidInput
-from .context import ServiceContext
-from .deployments import form_of
-from .uow import UnitOfWork
+from ...engine import runner
+from ...engine.form_rules import RULES_PROPERTY, rules_of
+from ...errors import InvalidInput
+from ..context import ServiceContext
+from ..modelling.deployments import form_of
+from ..uow import UnitOfWork
 
 # jsonschema checks a format only when the library for it is installed, and passes any value
 # otherwise: a mistyped date-time would then reach the diagram. These are runtime dependencies.

@@ -15,11 +15,11 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
-from ..db.models import ProcessInstance
-from ..engine.errors import EngineError, MessageNotAwaited, TaskNotReady
-from .context import ServiceContext
+from ...db.models import ProcessInstance
+from ...engine.errors import EngineError, MessageNotAwaited, TaskNotReady
+from ..context import ServiceContext
+from ..uow import UnitOfWork
 from .instance_store import Captured, capture, engine_step, load_workflow, save_workflow
-from .uow import UnitOfWork
 
 EngineStep = Callable[[BpmnWorkflow], Any]
 

@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..db.models import ProcessInstance, ProcessModel, User
-from ..errors import AppError
-from . import instances, tasks, users
-from .context import ServiceContext
-from .users import SYSTEM
+from ...db.models import ProcessInstance, ProcessModel, User
+from ...errors import AppError
+from ..context import ServiceContext
+from ..people import users
+from ..people.users import SYSTEM
+from ..running import instances
+from ..work import tasks
 
 DEFAULT_DEMO_PASSWORD = "demo-assembly-2026"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import Forbidden
-from .context import ServiceContext
-from .users import Actor
+from ...errors import Forbidden
+from ..context import ServiceContext
+from ..people.users import Actor
 
 # The order the layers are shown in, outermost first.
 LAYERS = ("limits", "user", "landlock", "seccomp")

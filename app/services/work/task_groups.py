@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from ..db.models import HumanTask, HumanTaskGroup
-from .uow import UnitOfWork
-from .users import Actor
+from ...db.models import HumanTask, HumanTaskGroup
+from ..people.users import Actor
+from ..uow import UnitOfWork
 
 
 def other_groups(uow: UnitOfWork, task_ids: Iterable[str]) -> dict[str, set[str]]:

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..db.models import TRANSFER_KINDS, CalendarTransfer
-from ..engine.calendar import WorkingCalendar
-from ..errors import InvalidInput, NotFound
-from . import audit
-from .context import ServiceContext
-from .users import Actor
+from ...db.models import TRANSFER_KINDS, CalendarTransfer
+from ...engine.calendar import WorkingCalendar
+from ...errors import InvalidInput, NotFound
+from .. import audit
+from ..context import ServiceContext
+from ..people.users import Actor
 
 
 def _transfer_view(row: CalendarTransfer) -> dict[str, Any]:

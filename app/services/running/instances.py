@@ -8,14 +8,17 @@ from typing import Any, NamedTuple
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import or_, select
 
-from ..db.models import STATUSES, HumanTask, ProcessInstance, ProcessVersion
-from ..engine import runner
-from ..engine.errors import EngineError, TaskNotReady
-from ..errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
-from . import audit
-from .context import ServiceContext
-from .deployments import VersionRef, form_of, latest_version, newest_version_id, specs_by_id
-from .forms import normalised_times, validation_errors, with_defaults
+from ...db.models import STATUSES, HumanTask, ProcessInstance, ProcessVersion
+from ...engine import runner
+from ...engine.errors import EngineError, TaskNotReady
+from ...errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from .. import audit
+from ..context import ServiceContext
+from ..modelling.deployments import VersionRef, form_of, latest_version, newest_version_id, specs_by_id
+from ..people.users import Actor
+from ..uow import UnitOfWork
+from ..work.forms import normalised_times, validation_errors, with_defaults
+from ..work.tasks import inbox_order, task_summary, usernames
 from .instance_store import (
     Captured,
     TaskRow,
@@ -27,9 +30,6 @@ from .instance_store import (
     script_engine,
 )
 from .steps import EngineStep, store_step, work_out_ahead
-from .tasks import inbox_order, task_summary, usernames
-from .uow import UnitOfWork
-from .users import Actor
 
 
 def may_start(actor: Actor, metadata: Mapping[str, Any], lanes: Collection[str]) -> bool:

@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..db.models import ProcessVersion, RotationTerm, WaitingTimer
-from .context import ServiceContext
+from ...db.models import ProcessVersion, RotationTerm, WaitingTimer
+from ..context import ServiceContext
 
 log = logging.getLogger(__name__)
 

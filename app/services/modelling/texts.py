@@ -1,4 +1,5 @@
-"""Small use cases of the web pages: the user's language, the processes one may start."""
+"""What pages show of a model version, by language: the processes' and groups' titles, the
+elements' names, the diagram with its labels, the labels of its forms and the legal basis of a step."""
 
 from __future__ import annotations
 
@@ -7,78 +8,28 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..db.models import ProcessFile, ProcessInstance, ProcessModel, ProcessVersion, User
-from ..engine import spec_properties, translations
-from ..errors import InvalidInput, NotFound
-from . import audit
-from .context import ServiceContext
+from ...db.models import ProcessFile, ProcessInstance, ProcessModel, ProcessVersion
+from ...engine import spec_properties, translations
+from ...errors import NotFound
+from ..context import ServiceContext
+from ..people.users import LANGUAGES
+from ..uow import UnitOfWork
 from .deployments import form_of, specs_by_id
-from .instances import may_start
-from .uow import UnitOfWork
-from .users import LANGUAGES, Actor
-
-START_FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 
 
-def set_language(ctx: ServiceContext, actor: Actor, language: str) -> None:
-    if language not in LANGUAGES:
-        raise InvalidInput("unknown language", [{"field": "$.language", "message": ", ".join(LANGUAGES)}])
-    with ctx.uow(write=True) as uow:
-        user = uow.session.scalars(select(User).where(User.username == actor.username)).first()
-        if user is None:
-            raise NotFound(f"user '{actor.username}' not found")
-        if user.language == language:
-            return
-        user.language = language
-        audit.record(
-            uow,
-            at=ctx.now(),
-            actor=actor.username,
-            action="user.language_set",
-            details={"language": language},
-        )
-        uow.commit()
-
-
-def _titles(model: ProcessModel, metadata: dict[str, Any]) -> dict[str, str]:
+def model_titles(model: ProcessModel, metadata: dict[str, Any]) -> dict[str, str]:
+    """A model's title by language, from a version's metadata (in English the model's name or id
+    when the metadata has none)."""
     titles = {"en": metadata.get("title_en") or model.name or model.id}
     titles.update({lang: metadata[f"title_{lang}"] for lang in LANGUAGES if metadata.get(f"title_{lang}")})
     return titles
 
 
-def _latest() -> Any:
+def latest_version_join() -> Any:
+    """The condition that joins each process model to its latest version."""
     return (ProcessVersion.model_id == ProcessModel.id) & (
         ProcessVersion.version == ProcessModel.latest_version
     )
-
-
-def startable_models(ctx: ServiceContext, actor: Actor) -> list[dict[str, Any]]:
-    """Latest version of every model the actor may start, with its titles and start form (if any)."""
-    query = select(ProcessModel, ProcessVersion).join(ProcessVersion, _latest()).order_by(ProcessModel.id)
-    result = []
-    with ctx.uow() as uow:
-        for model, version in uow.session.execute(query):
-            metadata = dict(version.metadata_json or {})
-            if not may_start(actor, metadata, version.lanes or []):
-                continue
-            schema_name, ui_name = (metadata.get(p) for p in START_FORM_PROPERTIES)
-            result.append(
-                {
-                    "id": model.id,
-                    "version": version.version,
-                    "titles": _titles(model, metadata),
-                    "descriptions": {
-                        lang: metadata[f"description_{lang}"]
-                        for lang in LANGUAGES
-                        if metadata.get(f"description_{lang}")
-                    },
-                    "start_groups": metadata.get("start_groups") or "",
-                    "legal_basis": version.legal_basis,
-                    "schema": form_of(ctx, uow, version.id, schema_name) if schema_name else None,
-                    "ui_schema": form_of(ctx, uow, version.id, ui_name) if ui_name else None,
-                }
-            )
-    return result
 
 
 def _version_files(uow: UnitOfWork, model_id: str, version: int) -> list[ProcessFile]:
@@ -116,10 +67,10 @@ def diagram_with_labels(
 
 def process_titles(ctx: ServiceContext) -> dict[str, dict[str, str]]:
     """Titles of every process model by language, from its latest version (one query)."""
-    query = select(ProcessModel, ProcessVersion.metadata_json).join(ProcessVersion, _latest())
+    query = select(ProcessModel, ProcessVersion.metadata_json).join(ProcessVersion, latest_version_join())
     with ctx.uow() as uow:
         rows = uow.session.execute(query)
-        return {model.id: _titles(model, dict(metadata or {})) for model, metadata in rows}
+        return {model.id: model_titles(model, dict(metadata or {})) for model, metadata in rows}
 
 
 def version_forms(
@@ -161,7 +112,7 @@ def group_titles(ctx: ServiceContext) -> dict[str, dict[str, str]]:
     query = (
         select(ProcessFile.version_id, ProcessFile.name)
         .join(ProcessVersion, ProcessVersion.id == ProcessFile.version_id)
-        .join(ProcessModel, _latest())
+        .join(ProcessModel, latest_version_join())
         .where(ProcessFile.name.like("%" + translations.SUFFIX))
     )
     titles: dict[str, dict[str, str]] = {}
@@ -177,7 +128,9 @@ def latest_element_titles(ctx: ServiceContext) -> dict[str, dict[str, dict[str, 
     """Element names by language of every model's latest version: {model: {element: names}}."""
     with ctx.uow() as uow:
         rows = list(
-            uow.session.execute(select(ProcessModel.id, ProcessVersion.id).join(ProcessVersion, _latest()))
+            uow.session.execute(
+                select(ProcessModel.id, ProcessVersion.id).join(ProcessVersion, latest_version_join())
+            )
         )
         return {
             model_id: spec_properties.element_titles(specs_by_id(ctx, uow, version_id))

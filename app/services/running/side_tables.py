@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from ..db.models import (
+from ...db.models import (
     ClosedTask,
     HumanTask,
     HumanTaskGroup,
@@ -21,10 +21,10 @@ from ..db.models import (
     User,
     WaitingTimer,
 )
-from ..engine.views import TimerView
-from .audit import json_safe
-from .timer_wakeups import note_timer_stored
-from .uow import UnitOfWork
+from ...engine.views import TimerView
+from ..audit import json_safe
+from ..time.timer_wakeups import note_timer_stored
+from ..uow import UnitOfWork
 
 
 @dataclass

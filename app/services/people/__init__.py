@@ -1,0 +1,1 @@
+"""Users, groups and memberships: sign-in, bearer tokens and the language each user reads."""
