@@ -75,6 +75,7 @@ def owns(path: str) -> bool:
 from . import (  # noqa: E402,F401
     auth,
     calendar,
+    contract,
     instances,
     messages,
     openapi,

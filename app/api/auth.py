@@ -1,21 +1,15 @@
 from __future__ import annotations
 
-from ..errors import InvalidInput
 from ..services.people import users
 from . import bp
-from .common import current_actor, json_body, services
+from .common import current_actor, services
+from .contract import body as request_body
 
 
 @bp.post("/auth/token")
 def issue_token():
-    body = json_body()
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        raise InvalidInput(
-            "username and password are required",
-            [{"field": "username", "message": "required"}, {"field": "password", "message": "required"}],
-        )
-    actor = users.authenticate(services(), username, password)
+    body = request_body()
+    actor = users.authenticate(services(), body["username"], body["password"])
     return {
         "token": users.issue_token(services(), actor),
         "token_type": "Bearer",

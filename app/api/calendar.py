@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..services.time import calendar_transfers
 from . import bp
-from .common import current_actor, json_body, services, string_fields
+from .common import current_actor, services
+from .contract import body as request_body
 
 
 @bp.get("/calendar/transfers")
@@ -15,11 +16,8 @@ def list_transfers():
 @bp.post("/calendar/transfers")
 def set_transfer():
     actor = current_actor()
-    body = json_body()
-    string_fields(body, "day", "kind", "note")
-    view = calendar_transfers.set_transfer(
-        services(), actor, body.get("day", ""), body.get("kind", ""), body.get("note", "")
-    )
+    body = request_body()
+    view = calendar_transfers.set_transfer(services(), actor, body["day"], body["kind"], body.get("note", ""))
     return view, 201
 
 

@@ -1,21 +1,17 @@
 from __future__ import annotations
 
-from flask import request
-
-from ..errors import InvalidInput
 from ..services.running import instances
 from . import bp
-from .common import current_actor, int_arg, json_body, services
+from .common import current_actor, services
+from .contract import body as request_body
+from .contract import query
 
 
 @bp.post("/process-instances")
 def start_instance():
     actor = current_actor()
-    body = json_body()
-    model_id = body.get("process_model")
-    if not isinstance(model_id, str) or not model_id:
-        raise InvalidInput("process_model is required", [{"field": "process_model", "message": "required"}])
-    view = instances.start_instance(services(), actor, model_id, body.get("data", {}))
+    body = request_body()
+    view = instances.start_instance(services(), actor, body["process_model"], body.get("data", {}))
     return view, 201
 
 
@@ -25,10 +21,10 @@ def list_instances():
         "process_instances": instances.list_instances(
             services(),
             current_actor(),
-            status=request.args.get("status") or None,
-            model_id=request.args.get("process_model") or None,
-            limit=int_arg("limit", 100, minimum=1, maximum=1000),
-            offset=int_arg("offset", 0, minimum=0),
+            status=query("status"),
+            model_id=query("process_model"),
+            limit=query("limit", 100),
+            offset=query("offset", 0),
         )
     }
 

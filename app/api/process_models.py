@@ -5,7 +5,8 @@ from flask import Response, request
 from ..errors import BadRequest
 from ..services.modelling import deployments
 from . import bp
-from .common import MAX_ID, current_actor, int_arg, services
+from .common import current_actor, services
+from .contract import query
 
 
 @bp.get("/process-models")
@@ -36,8 +37,7 @@ def deploy_model():
 @bp.get("/process-models/<model_id>")
 def get_model(model_id: str):
     current_actor()
-    version = int_arg("version", 0, maximum=MAX_ID) or None
-    return deployments.get_model(services(), model_id, version)
+    return deployments.get_model(services(), model_id, query("version"))
 
 
 @bp.get("/process-models/<model_id>/versions")
@@ -49,6 +49,6 @@ def list_versions(model_id: str):
 @bp.get("/process-models/<model_id>/files/<name>")
 def get_file(model_id: str, name: str):
     current_actor()
-    content = deployments.get_file(services(), model_id, name, int_arg("version", 0, maximum=MAX_ID) or None)
+    content = deployments.get_file(services(), model_id, name, query("version"))
     mimetype = "application/json" if name.endswith(".json") else "application/xml"
     return Response(content, mimetype=mimetype)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..services.time import rotation
 from . import bp
-from .common import current_actor, json_body, services
+from .common import current_actor, services
+from .contract import body as request_body
 
 
 @bp.get("/rotation")
@@ -15,4 +16,4 @@ def get_rotation():
 @bp.put("/rotation")
 def update_rotation():
     actor = current_actor()
-    return rotation.update_rotation(services(), actor, json_body())
+    return rotation.update_rotation(services(), actor, request_body())

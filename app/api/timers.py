@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import request
-
 from ..services.time import timer_admin
 from . import bp
-from .common import current_actor, int_arg, json_body, services
+from .common import current_actor, services
+from .contract import body as request_body
+from .contract import query
 
 
 @bp.get("/timers")
@@ -16,10 +16,10 @@ def list_timers():
         "timers": timer_admin.list_timers(
             services(),
             current_actor(),
-            model_id=request.args.get("process_model") or None,
-            element_id=request.args.get("element_id") or None,
-            limit=int_arg("limit", 100, minimum=1, maximum=1000),
-            offset=int_arg("offset", 0, minimum=0),
+            model_id=query("process_model"),
+            element_id=query("element_id"),
+            limit=query("limit", 100),
+            offset=query("offset", 0),
         )
     }
 
@@ -32,4 +32,4 @@ def fire_timer(timer_id: int):
 @bp.post("/timers/<int:timer_id>/move")
 def move_timer(timer_id: int):
     actor = current_actor()
-    return timer_admin.move_timer(services(), actor, timer_id, json_body().get("due_at"))
+    return timer_admin.move_timer(services(), actor, timer_id, request_body()["due_at"])

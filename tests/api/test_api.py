@@ -96,7 +96,7 @@ def test_token_with_bad_credentials_is_401_with_the_same_message(api, people, us
 
 def test_token_request_without_fields_is_422_and_without_json_is_400(api, people):
     body = expect_error(api.post("/auth/token", json={"username": "rob"}), 422, "invalid_input")
-    assert {d["field"] for d in body["details"]} == {"username", "password"}
+    assert body["details"] == [{"field": "password", "message": "required"}]  # the one missing
     expect_error(api.post("/auth/token", data="username=rob", content_type="text/plain"), 400, "bad_request")
     expect_error(api.post("/auth/token", json=["rob", PASSWORD]), 400, "bad_request")
 
@@ -747,7 +747,7 @@ def test_complete_with_invalid_data_is_422_per_field_and_changes_nothing(api, pe
     body = expect_error(
         api.post(f"/tasks/{task_id}/complete", user="rita", json={"data": "yes"}), 422, "invalid_input"
     )
-    assert body["details"] == [{"field": "$", "message": "expected an object"}]
+    assert body["details"] == [{"field": "data", "message": "must be an object"}]
     expect_error(
         api.post(f"/tasks/{task_id}/complete", user="rita", data="x", content_type="text/plain"),
         400,

@@ -1,0 +1,59 @@
+"""Requests are checked against the OpenAPI document before their handlers run: what schemathesis
+found accepted or crashing, refused with the field named, and nothing changed."""
+
+from __future__ import annotations
+
+from app.api import contract
+from tests.api.conftest import expect_error
+
+
+def test_every_routed_api_operation_has_compiled_checks(app):
+    routed = {
+        (method, contract._template(rule.rule))
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.") and rule.endpoint not in contract.UNCHECKED_ENDPOINTS
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routed and routed <= set(contract.operations())
+
+
+def test_a_huge_negative_instance_filter_is_a_400_not_a_server_error(api, people):
+    refused = api.get("/tasks?instance=-177983907283499032248320", user="admin")
+    body = expect_error(refused, 400, "bad_request")
+    assert body["details"] == [{"field": "instance", "message": "must be at least 1"}]
+
+
+def test_an_empty_query_value_is_refused(api, people):
+    for path, field in (("/process-instances?status=", "status"), ("/tasks?offset=", "offset")):
+        body = expect_error(api.get(path, user="admin"), 400, "bad_request")
+        assert body["details"] == [{"field": field, "message": "must not be empty"}]
+    body = expect_error(api.get("/tasks?limit=1.5", user="admin"), 400, "bad_request")
+    assert body["details"] == [{"field": "limit", "message": "must be an integer"}]
+
+
+def test_a_body_field_off_its_schema_is_named_and_nothing_changes(api, people):
+    before = api.get("/groups/reviewers/members", user="admin").get_json()
+    refused = api.put("/groups/reviewers/members", user="admin", json={"members": [], "note": 42})
+    body = expect_error(refused, 422, "invalid_input")
+    assert body["details"] == [{"field": "note", "message": "not a field of this request"}]
+    refused = api.put("/rotation", user="admin", json={"term_end": "2026-06-30", "deputies": None})
+    assert expect_error(refused, 422, "invalid_input")["details"] == [
+        {"field": "deputies", "message": "list of strings"}
+    ]
+    assert api.get("/groups/reviewers/members", user="admin").get_json() == before
+
+
+def test_a_body_of_the_wrong_media_type_is_a_400(api, people):
+    response = api.post("/users", user="admin", data="username=x", content_type="multipart/form-data")
+    expect_error(response, 400, "bad_request")
+    deploy = api.post("/process-models", user="admin", json={"files": []})  # JSON where parts belong
+    expect_error(deploy, 400, "bad_request")
+
+
+def test_head_is_checked_as_the_get_it_answers_for(api, people):
+    assert api.request("HEAD", "/tasks?limit=5000", user="admin", check=False).status_code == 400
+    assert api.request("HEAD", "/tasks?limit=5", user="admin", check=False).status_code == 200
+
+
+def test_no_token_is_a_401_before_any_parameter_is_read(api):
+    expect_error(api.get("/tasks?limit=5000"), 401, "unauthorized")
