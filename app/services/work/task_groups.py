@@ -31,6 +31,11 @@ def groups_of(task: Any, others: Collection[str] = ()) -> set[str]:
     return ({task.group_name} if task.group_name else set()) | set(others)
 
 
+def names_of(groups: Collection[str]) -> str:
+    """Groups as a refusal names them: 'council' or 'secretariat'."""
+    return " or ".join(f"'{name}'" for name in sorted(groups))
+
+
 def in_groups_of(actor: Actor, task: Any, others: Collection[str] = ()) -> bool:
     return bool(groups_of(task, others) & actor.groups)
 

@@ -1,38 +1,28 @@
-"""Human tasks: the inbox, claiming, assigning and completing."""
+"""Human tasks: the inbox, claiming, assigning and completing (the steps of a completion are in
+`completion`)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import Row, select
 
 from ...db.models import HumanTask, Membership, ProcessInstance, User
-from ...engine import runner
-from ...engine.errors import EngineError, TaskNotReady
 from ...errors import Conflict, Forbidden, InvalidInput, NotFound
 from .. import audit
 from ..context import ServiceContext
 from ..modelling.deployments import form_of
 from ..people.users import Actor
 from ..running.instance_store import (
-    Captured,
     TaskRow,
-    capture,
-    engine_step,
-    kept_task_instance,
-    load_workflow,
-    lock_current_tasks,
     lock_row_of_instance,
-    lock_task_instance,
-    read_task_instance,
     save_workflow,
 )
 from ..uow import UnitOfWork
-from .forms import check_form_rules, normalised_times, validation_errors
-from .task_groups import available_to, groups_of, in_groups_of, other_groups
+from . import completion
+from .task_groups import available_to, groups_of, in_groups_of, names_of, other_groups
 
 SCOPES = ("mine", "available", "all")
 
@@ -172,16 +162,12 @@ def _is_member(uow: UnitOfWork, user_id: int, groups: set[str]) -> bool:
     return uow.session.scalars(query).first() is not None
 
 
-def _names(groups: set[str]) -> str:
-    return " or ".join(f"'{name}'" for name in sorted(groups))
-
-
 def claim_task(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]:
     with ctx.uow(write=True) as uow:
         task, instance = _locked_task(uow, task_id)
         groups = groups_of(task, other_groups(uow, [task.id]).get(task.id, ()))
         if not groups & actor.groups:
-            raise Forbidden(f"only members of {_names(groups)} may claim this task")
+            raise Forbidden(f"only members of {names_of(groups)} may claim this task")
         if task.assignee_id not in (None, actor.user_id):
             raise Conflict("the task is already claimed by someone else")
         task.assignee_id = actor.user_id
@@ -239,7 +225,7 @@ def assign_task(ctx: ServiceContext, actor: Actor, task_id: str, username: str |
         if username and (assignee is None or not _is_member(uow, assignee.id, groups)):
             raise InvalidInput(
                 "the assignee must be a member of the task's group",
-                [{"field": "username", "message": f"'{username}' is not in {_names(groups)}"}],
+                [{"field": "username", "message": f"'{username}' is not in {names_of(groups)}"}],
             )
         task.assignee_id = assignee.id if assignee else None
         audit.record(
@@ -257,114 +243,28 @@ def assign_task(ctx: ServiceContext, actor: Actor, task_id: str, username: str |
     return view
 
 
-class _Completion(NamedTuple):
-    """A task's completion worked out on an instance as a given row version held it."""
-
-    instance: ProcessInstance
-    workflow: BpmnWorkflow
-    error: EngineError | None
-    captured: Captured
-    data: dict[str, Any]  # as submitted, with times normalised
-
-
-def _check_may_complete(uow: UnitOfWork, actor: Actor, task: TaskRow) -> None:
-    if task.assignee_id is not None and task.assignee_id != actor.user_id:
-        raise Forbidden("the task is claimed by someone else")
-    if task.assignee_id is None and task.group_name not in actor.groups:
-        groups = groups_of(task, other_groups(uow, [task.id]).get(task.id, ()))
-        if not groups & actor.groups:
-            raise Forbidden(f"only members of {_names(groups)} may complete this task")
-
-
-def _complete_in(
-    ctx: ServiceContext,
-    uow: UnitOfWork,
-    actor: Actor,
-    instance: ProcessInstance,
-    open_tasks: Mapping[str, TaskRow],
-    task_id: str,
-    data: Mapping,
-) -> _Completion:
-    """Check the actor and the data, and run the completion on the instance's workflow."""
-    task = open_tasks[task_id]
-    _check_may_complete(uow, actor, task)
-    schema = form_of(ctx, uow, instance.version_id, task.form_schema) if task.form_schema else None
-    if schema is not None:
-        errors = validation_errors(schema, dict(data))
-        if errors:
-            raise InvalidInput("the form has errors", errors)
-        data = normalised_times(schema, dict(data), ctx.settings.timezone)
-    workflow = load_workflow(ctx, uow, instance)
-    try:
-        check_form_rules(ctx, uow, instance.version_id, workflow, task_id, schema, data)
-        error = engine_step(workflow, lambda w: runner.complete_task(w, task_id, data))
-    except TaskNotReady as exc:
-        raise Conflict(f"task {task_id} is already completed or no longer exists") from exc
-    return _Completion(instance, workflow, error, capture(ctx, instance, workflow, error), dict(data))
-
-
-def _complete_ahead(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping) -> _Completion | None:
-    """The completion worked out before the instance is locked, from what this process kept of
-    it: no read at all. Without that, SQLite works it out from the database, since its write
-    lock is the whole database's and other requests' writes need not wait for this instance's
-    engine steps; PostgreSQL, whose lock is the instance's row, does it all under that lock
-    (None). Under the lock, the instance's row version tells whether the result still holds."""
-    with ctx.uow() as uow:
-        kept = kept_task_instance(ctx, task_id)
-        if kept is not None:
-            try:
-                return _complete_in(ctx, uow, actor, *kept, task_id, data)
-            except (Forbidden, InvalidInput, Conflict):
-                pass  # the kept task rows may be out of date: the database decides the answer
-        if not ctx.write_lock_is_global:
-            return None
-        read = read_task_instance(uow, task_id)
-        if read is None:
-            raise Conflict(f"task {task_id} is already completed or no longer exists")
-        return _complete_in(ctx, uow, actor, *read, task_id, data)
-
-
 def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Any) -> dict[str, Any]:
+    """Complete a task, in the order of `completion`'s steps: work it out (ahead of the instance's
+    lock where this process can), lock the instance and keep or redo that work, save the instance
+    with its side tables, write the audit record; then answer with the tasks that follow."""
     if not isinstance(data, Mapping):
         raise InvalidInput("data must be a JSON object", [{"field": "$", "message": "expected an object"}])
-    ahead = _complete_ahead(ctx, actor, task_id, data)
+    ahead = completion.work_out_ahead(ctx, actor, task_id, data)
     with ctx.uow(write=True) as uow:
-        done: _Completion | None = None
-        if ahead is not None:
-            current = lock_current_tasks(uow, task_id)
-            if current is None:
-                raise Conflict(f"task {task_id} is already completed or no longer exists")
-            row_version, open_tasks = current
-            if row_version == ahead.instance.row_version:
-                # The instance is as it was (so is its version's form, which the data passed);
-                # its task rows may not be, since a claim changes only them.
-                _check_may_complete(uow, actor, open_tasks[task_id])
-                done = ahead
-        if done is None:
-            locked = lock_task_instance(uow, task_id)
-            if locked is None:
-                raise Conflict(f"task {task_id} is already completed or no longer exists")
-            open_tasks = locked[1]
-            done = _complete_in(ctx, uow, actor, *locked, task_id, data)
-        instance, task, error = done.instance, open_tasks[task_id], done.error
+        done = completion.under_the_lock(ctx, uow, actor, task_id, data, ahead)
+        instance, workflow, error, captured, _ = done.completion
         next_tasks = save_workflow(
-            ctx, uow, instance, done.workflow, error=error, tasks=open_tasks, captured=done.captured
+            ctx, uow, instance, workflow, error=error, tasks=done.open_tasks, captured=captured
         )
-        audit.record(
-            uow,
-            at=ctx.now(),
-            actor=actor.username,
-            action="task.completed",
-            instance_id=instance.id,
-            task_id=task_id,
-            element_id=task.element_id,
-            details={
-                "data": done.data,
-                "status": instance.status,
-                "error": {"element_id": error.element_id, "message": error.message} if error else None,
-            },
-        )
+        completion.record(ctx, uow, actor, task_id, done)
         uow.commit()  # lets go of SQLite's write lock before the answer is built
+    return _answer(ctx, actor, instance, next_tasks)
+
+
+def _answer(
+    ctx: ServiceContext, actor: Actor, instance: ProcessInstance, next_tasks: list[TaskRow]
+) -> dict[str, Any]:
+    """The instance's status and the tasks that follow which the actor may work on."""
     mine = {actor.user_id: actor.username} if actor.user_id else {}
     # Other groups matter only for tasks the actor's groups do not reach by their lane.
     unreached = [t.id for t in next_tasks if t.assignee_id is None and t.group_name not in actor.groups]
