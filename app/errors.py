@@ -22,6 +22,10 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class Suspended(Conflict):
+    """The instance is suspended: nothing may change its tasks until it is resumed (409)."""
+
+
 class InvalidInput(AppError):
     """The request is well-formed but its content is not acceptable (422)."""
 

@@ -76,6 +76,7 @@ from . import (  # noqa: E402,F401
     auth,
     calendar,
     contract,
+    incidents,
     instances,
     messages,
     openapi,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ..services.running import instances
+from ..services.running import instances, suspension
 from . import bp
 from .common import current_actor, services
 from .contract import body as request_body
@@ -47,3 +47,13 @@ def cancel_instance(instance_id: int):
 @bp.post("/process-instances/<int:instance_id>/retry")
 def retry_instance(instance_id: int):
     return instances.retry_instance(services(), current_actor(), instance_id)
+
+
+@bp.post("/process-instances/<int:instance_id>/suspend")
+def suspend_instance(instance_id: int):
+    return suspension.suspend_instance(services(), current_actor(), instance_id)
+
+
+@bp.post("/process-instances/<int:instance_id>/resume")
+def resume_instance(instance_id: int):
+    return suspension.resume_instance(services(), current_actor(), instance_id)

@@ -28,7 +28,7 @@ from .clock import current_clock
 from .errors import EngineError, MessageNotAwaited, TaskNotReady
 from .form_rules import FormRule, broken_rules, rule_context
 from .serializer import LoadedSpecs
-from .snapshots import aware, message_waits, timer_due, waiting_timers
+from .snapshots import aware, current_data, message_waits, timer_due, waiting_timers
 from .spec_properties import properties_of
 from .step_errors import guarded
 from .views import MessageWaitView, TimerView
@@ -245,6 +245,20 @@ def retry(workflow: BpmnWorkflow) -> None:
     for task in failed:
         task._set_state(TaskState.READY)
     guarded(lambda: _run_engine(workflow))
+
+
+def set_data(workflow: BpmnWorkflow, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Set variables where the instance goes on from: the data of its failed, ready and waiting
+    steps (a retried step reads its own data). Returns each variable's value before, as the
+    instance's data showed it (None when it had none)."""
+    before = current_data(workflow)
+    frontier = TaskState.ERROR | TaskState.READY | TaskState.STARTED | TaskState.WAITING
+    open_tasks = workflow.get_tasks(state=frontier)
+    if not open_tasks:
+        raise TaskNotReady("the instance has no step its data could be set for")
+    for task in open_tasks:
+        task.data.update(changes)
+    return {name: before.get(name) for name in changes}
 
 
 def cancel(workflow: BpmnWorkflow) -> None:

@@ -40,4 +40,4 @@ def init_web(app: Flask, settings: Settings) -> None:
     app.register_blueprint(bp)
 
 
-from . import admin, auth, errors, inbox, instances, sandbox, start, task, timers  # noqa: E402,F401
+from . import admin, auth, errors, inbox, incidents, instances, sandbox, start, task, timers  # noqa: E402,F401

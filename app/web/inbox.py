@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ..errors import Conflict, Forbidden, InvalidInput
+from ..errors import Conflict, Forbidden, InvalidInput, Suspended
 from ..services.modelling import texts
 from ..services.work import inbox as inbox_service
 from ..services.work import tasks
@@ -54,6 +54,8 @@ def _task_action(action, task_id: str, done: str):
     try:
         action(services(), actor(), task_id)
         flash(done, "success")
+    except Suspended:
+        flash(_("This case is suspended: its tasks wait until an administrator resumes it."), "error")
     except Conflict:
         flash(_("Someone else changed this task in the meantime."), "error")
     except Forbidden:

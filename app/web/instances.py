@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from ..errors import Conflict
 from ..services.modelling import texts
-from ..services.running import attachments, instances
+from ..services.running import attachments, instances, suspension
 from . import bp
 from .common import actor, services
 from .i18n import localized
@@ -77,6 +77,26 @@ def cancel(instance_id: int):
     try:
         instances.cancel_instance(services(), actor(), instance_id)
         flash(_("The instance is cancelled."), "success")
+    except Conflict:
+        flash(_("Someone else changed this in the meantime."), "error")
+    return redirect(url_for("web.instance_page", instance_id=instance_id))
+
+
+@bp.post("/instances/<int:instance_id>/suspend")
+def suspend(instance_id: int):
+    try:
+        suspension.suspend_instance(services(), actor(), instance_id)
+        flash(_("The instance is suspended."), "success")
+    except Conflict:
+        flash(_("Someone else changed this in the meantime."), "error")
+    return redirect(url_for("web.instance_page", instance_id=instance_id))
+
+
+@bp.post("/instances/<int:instance_id>/resume")
+def resume(instance_id: int):
+    try:
+        suspension.resume_instance(services(), actor(), instance_id)
+        flash(_("The instance is resumed."), "success")
     except Conflict:
         flash(_("Someone else changed this in the meantime."), "error")
     return redirect(url_for("web.instance_page", instance_id=instance_id))

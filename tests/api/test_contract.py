@@ -57,3 +57,38 @@ def test_head_is_checked_as_the_get_it_answers_for(api, people):
 
 def test_no_token_is_a_401_before_any_parameter_is_read(api):
     expect_error(api.get("/tasks?limit=5000"), 401, "unauthorized")
+
+
+def test_suspend_and_resume_through_the_api(api, people, approval):
+    start = {"process_model": "approval", "data": {"subject": "S1", "divisor": 4}}
+    started = api.post("/process-instances", user="admin", json=start).get_json()
+    instance_id, task_id = started["id"], started["tasks"][0]["id"]
+    path = f"/process-instances/{instance_id}"
+    expect_error(api.post(f"{path}/suspend", user="rita"), 403, "forbidden")
+    assert api.post(f"{path}/suspend", user="admin").get_json()["status"] == "suspended"
+    listed = api.get("/process-instances?status=suspended", user="admin").get_json()["process_instances"]
+    assert [i["id"] for i in listed] == [instance_id]
+    body = expect_error(api.post(f"/tasks/{task_id}/claim", user="rita"), 409, "conflict")
+    assert "suspended" in body["message"]
+    expect_error(api.post(f"{path}/suspend", user="admin"), 409, "conflict")
+    assert api.post(f"{path}/resume", user="admin").get_json()["status"] == "running"
+    assert api.post(f"/tasks/{task_id}/claim", user="rita").status_code == 200
+
+
+def test_incidents_through_the_api(api, people, approval):
+    start = {"process_model": "approval", "data": {"subject": "S1", "divisor": 0}}
+    started = api.post("/process-instances", user="rita", json=start).get_json()
+    task_id = started["tasks"][0]["id"]
+    api.post(f"/tasks/{task_id}/claim", user="rita")
+    api.post(f"/tasks/{task_id}/complete", user="rita", json={"data": {"approved": True, "comment": "ok"}})
+    [incident] = api.get("/incidents", user="admin").get_json()["incidents"]
+    assert (incident["instance_id"], incident["element_id"]) == (started["id"], "Script_Record")
+    expect_error(api.get("/incidents", user="rita"), 403, "forbidden")
+    refused = api.put(f"/process-instances/{started['id']}/data", user="admin", json={"data": {"1x": 2}})
+    expect_error(refused, 422, "invalid_input")
+    api.put(f"/process-instances/{started['id']}/data", user="admin", json={"data": {"divisor": 5}})
+    results = api.post("/incidents/retry", user="admin", json={"instances": [started["id"]]}).get_json()
+    assert results == {
+        "results": [{"instance_id": started["id"], "outcome": "done", "status": "complete", "message": None}]
+    }
+    expect_error(api.post("/incidents/retry", user="admin", json={"instances": []}), 422, "invalid_input")

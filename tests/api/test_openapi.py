@@ -211,6 +211,21 @@ def test_a_whole_scenario_matches_the_documented_schemas(client, ctx, people):
     call("GET", f"/process-instances/{instance['id']}/history", rita)
     call("POST", f"/process-instances/{instance['id']}/cancel", rita)
     call("POST", f"/process-instances/{instance['id']}/retry", admin)
+    failing = call(
+        "POST",
+        "/process-instances",
+        rita,
+        json={"process_model": "approval", "data": {"subject": "Z", "divisor": 0}},
+    ).get_json()
+    failing_task = failing["tasks"][0]["id"]
+    call("POST", f"/tasks/{failing_task}/claim", rita)
+    call("POST", f"/tasks/{failing_task}/complete", rita, json={"data": {"approved": True, "comment": "ok"}})
+    call("GET", "/incidents", admin)
+    call("GET", "/incidents", rita)
+    call("PUT", f"/process-instances/{failing['id']}/data", admin, json={"data": {"divisor": 2}})
+    call("PUT", f"/process-instances/{instance['id']}/data", admin, json={"data": {"divisor": 2}})
+    call("POST", "/incidents/retry", admin, json={"instances": [failing["id"], 424242]})
+    call("POST", "/incidents/cancel", admin, json={"instances": [failing["id"]]})
     waiting = call(
         "POST",
         "/process-instances",
@@ -218,6 +233,10 @@ def test_a_whole_scenario_matches_the_documented_schemas(client, ctx, people):
         json={"process_model": "payment_wait", "data": {"order_id": "P-1"}},
     ).get_json()
     call("POST", "/messages", rita, json={"name": "payment_received", "correlations": {"order_id": "P-0"}})
+    call("POST", f"/process-instances/{waiting['id']}/suspend", rita)
+    call("POST", f"/process-instances/{waiting['id']}/suspend", admin)
+    call("POST", f"/process-instances/{waiting['id']}/resume", admin)
+    call("POST", f"/process-instances/{waiting['id']}/resume", admin)
     delivered = call(
         "POST",
         "/messages",

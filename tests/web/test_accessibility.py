@@ -49,6 +49,7 @@ def test_no_serious_violations_on_any_page(chromium: Any, live: LiveServer, widt
         "instance": f"/instances/{live.ids['instance_id']}",
         "start": "/start",
         "timers": "/timers",
+        "incidents": "/incidents",
         "calendar": "/calendar",
         "sandbox": "/sandbox",
         "rotation": "/rotation",

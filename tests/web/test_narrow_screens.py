@@ -38,6 +38,7 @@ def test_every_page_fits_a_phone(chromium: Any, live: LiveServer) -> None:
         "instance": f"/instances/{live.ids['instance_id']}",
         "start": "/start",
         "timers": "/timers",
+        "incidents": "/incidents",
         "calendar": "/calendar",
         "sandbox": "/sandbox",
     }

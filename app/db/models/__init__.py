@@ -9,7 +9,7 @@ from .rotation_term import DEFAULT_LEAD_DAYS, RotationTerm
 from .saved_filter import SavedFilter
 from .scheduled_start import ScheduledStart
 from .task import ClosedTask, HumanTask, HumanTaskGroup
-from .timer import MessageSubscription, WaitingTimer
+from .timer import HeldMessage, MessageSubscription, WaitingTimer
 from .user import Group, Membership, User
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "HumanTask",
     "HumanTaskGroup",
     "Membership",
+    "HeldMessage",
     "MessageSubscription",
     "ProcessFile",
     "ProcessInstance",

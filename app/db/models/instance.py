@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..base import Base, intpk, json_value, str64
 from .definition import ProcessVersion
 
-STATUSES = ("running", "complete", "cancelled", "error")
+STATUSES = ("running", "complete", "cancelled", "error", "suspended")
 
 
 class ProcessInstance(Base):

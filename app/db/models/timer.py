@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..base import Base, intpk, json_value, str255
+from ..base import Base, intpk, json_value, str64, str255
 
 
 class WaitingTimer(Base):
@@ -35,3 +35,19 @@ class MessageSubscription(Base):
     )
     message_name: Mapped[str255] = mapped_column(index=True)
     correlations: Mapped[json_value] = mapped_column(default=dict)
+
+
+class HeldMessage(Base):
+    """A message for an instance that is suspended: delivered, in order, when it is resumed."""
+
+    __tablename__ = "held_messages"
+
+    id: Mapped[intpk]
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    message_name: Mapped[str255]
+    correlations: Mapped[json_value] = mapped_column(default=dict)
+    payload: Mapped[json_value] = mapped_column(default=dict)
+    sent_by: Mapped[str64]
+    received_at: Mapped[datetime]

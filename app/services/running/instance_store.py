@@ -34,6 +34,7 @@ from ..modelling.deployments import specs_by_id
 from ..people.users import group_members
 from ..uow import UnitOfWork
 from .side_tables import TaskRow, sync_messages, sync_tasks, sync_timers
+from .states import SUSPENDED
 
 R = TypeVar("R", HumanTask, WaitingTimer)
 
@@ -254,7 +255,7 @@ def capture(
     }
     if error is not None:
         state.update(status="error", error_element=error.element_id, error_message=error.message)
-    elif instance.status != "cancelled":
+    elif instance.status not in ("cancelled", SUSPENDED):
         state["status"] = "complete" if snap.completed else "running"
     return Captured(snap, state, spec_features(workflow))
 
@@ -285,17 +286,18 @@ def save_workflow(
     is_new = instance.id is None
     _store_instance(uow, instance, captured.state)
     running = instance.status == "running"
+    live = running or instance.status == SUSPENDED  # a suspended instance keeps its rows, held
     # A new instance has no rows to compare with, and a process without, say, message events
     # never has subscriptions: skip those reads and deletes.
     connection = uow.session.connection()
     open_tasks: list[TaskRow] = []
     if features.human_tasks:
         existing = {} if is_new else (tasks if tasks is not None else tasks_of(uow, instance.id))
-        open_tasks = sync_tasks(uow, connection, instance, snap.human_tasks if running else [], now, existing)
+        open_tasks = sync_tasks(uow, connection, instance, snap.human_tasks if live else [], now, existing)
     if features.timers:
-        sync_timers(uow.session, connection, instance, snap.timers if running else [], is_new, timers)
+        sync_timers(uow.session, connection, instance, snap.timers if live else [], is_new, timers)
     if features.messages:
-        sync_messages(connection, instance, snap.messages if running else [], is_new)
+        sync_messages(connection, instance, snap.messages if live else [], is_new)
     if running:
         uow.after_commit(partial(_keep, ctx, instance, workflow, open_tasks))
     return open_tasks

@@ -6,9 +6,9 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 
-from ...db.models import STATUSES, HumanTask, ProcessInstance, ProcessVersion
+from ...db.models import STATUSES, HeldMessage, HumanTask, ProcessInstance, ProcessVersion
 from ...engine import runner
 from ...engine.errors import EngineError, TaskNotReady
 from ...errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
@@ -308,6 +308,7 @@ def cancel_instance(ctx: ServiceContext, actor: Actor, instance_id: int) -> dict
         runner.cancel(workflow)
         instance.status = "cancelled"
         save_workflow(ctx, uow, instance, workflow)
+        uow.session.execute(delete(HeldMessage).where(HeldMessage.instance_id == instance.id))
         audit.record(
             uow, at=ctx.now(), actor=actor.username, action="instance.cancelled", instance_id=instance.id
         )

@@ -20,6 +20,7 @@ from ..uow import UnitOfWork
 from .instance_store import lock_instance
 from .instances import prepare_start, start_prepared, store_start
 from .steps import store_step, work_out_ahead
+from .suspension import SUSPENDED, hold_message
 
 
 def _waiting_instances(uow: UnitOfWork, name: str, correlations: Mapping[str, Any]) -> list[int]:
@@ -71,6 +72,10 @@ def send_message(
     with ctx.uow(write=True) as uow:
         for instance_id in _waiting_instances(uow, name, correlations):
             instance = lock_instance(uow, instance_id)
+            if instance.status == SUSPENDED:
+                hold_message(ctx, uow, actor, instance, name, correlations, payload)
+                delivered.append(instance.id)
+                continue
             if instance.status != "running":
                 continue
             try:

@@ -34,6 +34,7 @@ from ..running.instance_store import (
     lock_task_instance,
     read_task_instance,
 )
+from ..running.states import refuse_if_suspended
 from ..uow import UnitOfWork
 from .forms import check_form_rules, normalised_times, validation_errors
 from .task_groups import groups_of, names_of, other_groups
@@ -81,6 +82,7 @@ def work_out(
     """Check the actor and the data, and run the completion on the instance's workflow."""
     task = open_tasks[task_id]
     check_may_complete(uow, actor, task)
+    refuse_if_suspended(instance, "completed")
     schema = form_of(ctx, uow, instance.version_id, task.form_schema) if task.form_schema else None
     if schema is not None:
         errors = validation_errors(schema, dict(data))

@@ -19,6 +19,7 @@ from ..running.instances import may_read
 
 # What happened, in the order the checks find it.
 COMPLETED, CLAIMED, WITHDRAWN, INSTANCE_ENDED = "completed", "claimed", "withdrawn", "instance_ended"
+SUSPENDED = "suspended"
 CLAIMS = ("task.claimed", "task.assigned")
 
 
@@ -53,6 +54,14 @@ def afterwards(ctx: ServiceContext, actor: Actor, task_id: str) -> Afterwards:
         done = next((r for r in reversed(records) if r.action == "task.completed"), None)
         if done is not None:
             what, at, by = COMPLETED, done.at, done.actor
+        elif row is not None and instance.status == SUSPENDED:
+            suspended = uow.session.scalars(
+                select(AuditRecord)
+                .where(AuditRecord.instance_id == instance.id, AuditRecord.action == "instance.suspended")
+                .order_by(AuditRecord.id.desc())
+            ).first()
+            what, at = SUSPENDED, suspended.at if suspended else instance.updated_at
+            by = suspended.actor if suspended else None
         elif row is not None:
             claim = next((r for r in reversed(records) if r.action in CLAIMS), None)
             holder = uow.session.get(User, row.assignee_id) if row.assignee_id else None

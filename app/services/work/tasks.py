@@ -20,6 +20,7 @@ from ..running.instance_store import (
     lock_row_of_instance,
     save_workflow,
 )
+from ..running.states import refuse_if_suspended
 from ..uow import UnitOfWork
 from . import completion
 from .task_groups import available_to, groups_of, in_groups_of, names_of, other_groups
@@ -168,6 +169,7 @@ def claim_task(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any
         groups = groups_of(task, other_groups(uow, [task.id]).get(task.id, ()))
         if not groups & actor.groups:
             raise Forbidden(f"only members of {names_of(groups)} may claim this task")
+        refuse_if_suspended(instance, "claimed")
         if task.assignee_id not in (None, actor.user_id):
             raise Conflict("the task is already claimed by someone else")
         task.assignee_id = actor.user_id
@@ -218,6 +220,7 @@ def assign_task(ctx: ServiceContext, actor: Actor, task_id: str, username: str |
         task, instance = _locked_task(uow, task_id)
         if not (actor.is_admin or task.group_name in actor.lead_of):
             raise Forbidden("only administrators and the group's leads may assign tasks")
+        refuse_if_suspended(instance, "assigned")
         assignee = (
             uow.session.scalars(select(User).where(User.username == username)).first() if username else None
         )
