@@ -14,7 +14,7 @@ from ..services.context import ServiceContext
 from ..services.modelling import deployments
 from ..services.people import users
 from ..services.people.users import SYSTEM
-from ..services.running import instances
+from ..services.running import instance_search
 
 
 def _services() -> ServiceContext:
@@ -129,7 +129,7 @@ def register_commands(app: Flask) -> None:
     def instances_list(status: str | None, model_id: str | None) -> None:
         """List process instances."""
         try:
-            rows = instances.list_instances(_services(), SYSTEM, status=status, model_id=model_id)
+            rows = instance_search.list_instances(_services(), SYSTEM, status=status, model_id=model_id)
         except AppError as exc:
             _fail(exc)
         for row in rows:

@@ -46,6 +46,7 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
 
 
 _REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+REGISTRY = _REGISTRY  # SpiffWorkflow's diff tools compare specs through it
 # Registering after configure() replaces the stock workflow converter with the spec-free one.
 _WORKFLOW_CONVERTER = SpecFreeWorkflowConverter(BpmnWorkflow, _REGISTRY)
 _SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)

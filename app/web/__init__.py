@@ -40,4 +40,17 @@ def init_web(app: Flask, settings: Settings) -> None:
     app.register_blueprint(bp)
 
 
-from . import admin, auth, errors, inbox, incidents, instances, sandbox, start, task, timers  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    admin,
+    auth,
+    errors,
+    inbox,
+    incidents,
+    instance_list,
+    instances,
+    migration,
+    sandbox,
+    start,
+    task,
+    timers,
+)

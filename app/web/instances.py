@@ -35,6 +35,13 @@ def action_labels() -> dict[str, str]:
         "attachment.added": _("File attached"),
         "timer.fired": _("Timer fired"),
         "message.received": _("Message received"),
+        "message.delivered": _("Message received"),
+        "message.held": _("Message kept while suspended"),
+        "message.dropped": _("Message no longer awaited"),
+        "instance.suspended": _("Suspended"),
+        "instance.resumed": _("Resumed"),
+        "instance.data_edited": _("Variables corrected"),
+        "instance.migrated": _("Moved to another version"),
     }
 
 

@@ -548,6 +548,7 @@ def test_list_instances_with_filters(api, ctx, people, approval):
         "process_model",
         "version",
         "status",
+        "business_key",
         "started_by",
         "created_at",
         "updated_at",

@@ -4,6 +4,8 @@ found accepted or crashing, refused with the field named, and nothing changed.""
 from __future__ import annotations
 
 from app.api import contract
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
 from tests.api.conftest import expect_error
 
 
@@ -92,3 +94,21 @@ def test_incidents_through_the_api(api, people, approval):
         "results": [{"instance_id": started["id"], "outcome": "done", "status": "complete", "message": None}]
     }
     expect_error(api.post("/incidents/retry", user="admin", json={"instances": []}), 422, "invalid_input")
+
+
+def test_migration_through_the_api(api, ctx, people):
+    from tests.services.test_migration import approval_files
+
+    deployments.deploy(ctx, SYSTEM, approval_files("v1"))
+    start = {"process_model": "approval", "data": {"subject": "S1", "divisor": 4}}
+    instance_id = api.post("/process-instances", user="admin", json=start).get_json()["id"]
+    deployments.deploy(ctx, SYSTEM, approval_files("added_after"))
+    deployments.deploy(ctx, SYSTEM, approval_files("review_removed"))
+    preview = api.get(f"/process-instances/{instance_id}/migration?to=3", user="admin").get_json()
+    assert (preview["movable"], preview["removed"]) == (False, ["Task_Review"])
+    refused = api.post(f"/process-instances/{instance_id}/migrate", user="admin", json={"to": 3})
+    assert expect_error(refused, 409, "conflict")["details"][0]["field"] == "to"
+    moved = api.post(f"/process-instances/{instance_id}/migrate", user="admin", json={"to": 2}).get_json()
+    assert moved["version"] == 2
+    expect_error(api.get(f"/process-instances/{instance_id}/migration", user="admin"), 400, "bad_request")
+    expect_error(api.get(f"/process-instances/{instance_id}/migration?to=2", user="rita"), 403, "forbidden")

@@ -237,6 +237,10 @@ def test_a_whole_scenario_matches_the_documented_schemas(client, ctx, people):
     call("POST", f"/process-instances/{waiting['id']}/suspend", admin)
     call("POST", f"/process-instances/{waiting['id']}/resume", admin)
     call("POST", f"/process-instances/{waiting['id']}/resume", admin)
+    call("GET", f"/process-instances/{waiting['id']}/migration?to=1", admin)
+    call("GET", f"/process-instances/{waiting['id']}/migration?to=9", admin)
+    call("GET", f"/process-instances/{waiting['id']}/migration?to=1", rita)
+    call("POST", f"/process-instances/{waiting['id']}/migrate", admin, json={"to": 1})
     delivered = call(
         "POST",
         "/messages",

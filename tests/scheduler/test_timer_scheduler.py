@@ -11,7 +11,7 @@ from app.db.models import AuditRecord, WaitingTimer
 from app.scheduler import TimerScheduler
 from app.services.modelling import deployments
 from app.services.people.users import SYSTEM
-from app.services.running import instances
+from app.services.running import instance_search, instances
 from app.services.time import timer_admin, timer_starts
 from tests.conftest import START, read_fixture
 from tests.scheduler.conftest import KINDS, fired_count, wait_until
@@ -122,5 +122,5 @@ def test_a_deployed_timer_start_event_starts_instances_on_schedule(ctx, clock, a
     clock.set(START + 5 * HOUR)
     scheduler.wake()
     wait_until(lambda: scheduler.started == 3, timeout=5)
-    running = instances.list_instances(ctx, SYSTEM, model_id="timer_start_cycle")
+    running = instance_search.list_instances(ctx, SYSTEM, model_id="timer_start_cycle")
     assert [i["status"] for i in running] == ["complete"] * 3

@@ -13,7 +13,7 @@ from app.errors import Conflict, Forbidden, InvalidInput
 from app.services import audit
 from app.services.modelling import deployments
 from app.services.people.users import SYSTEM
-from app.services.running import instances
+from app.services.running import instance_search, instances
 from app.services.work import tasks
 from tests.conftest import APPROVAL, make_user, read_fixture
 
@@ -165,7 +165,7 @@ def test_cancel_removes_open_tasks(ctx, people):
     assert cancelled["tasks"] == []
     with pytest.raises(Conflict):
         instances.cancel_instance(ctx, SYSTEM, view["id"])
-    assert instances.list_instances(ctx, SYSTEM, status="cancelled")[0]["id"] == view["id"]
+    assert instance_search.list_instances(ctx, SYSTEM, status="cancelled")[0]["id"] == view["id"]
 
 
 def test_instances_stay_on_their_version(ctx, people):

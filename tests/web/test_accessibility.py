@@ -50,6 +50,7 @@ def test_no_serious_violations_on_any_page(chromium: Any, live: LiveServer, widt
         "start": "/start",
         "timers": "/timers",
         "incidents": "/incidents",
+        "instances": "/instances",
         "calendar": "/calendar",
         "sandbox": "/sandbox",
         "rotation": "/rotation",

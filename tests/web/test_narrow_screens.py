@@ -39,6 +39,7 @@ def test_every_page_fits_a_phone(chromium: Any, live: LiveServer) -> None:
         "start": "/start",
         "timers": "/timers",
         "incidents": "/incidents",
+        "instances": "/instances",
         "calendar": "/calendar",
         "sandbox": "/sandbox",
     }

@@ -4,7 +4,7 @@ from .attachment import Attachment
 from .audit import AuditRecord
 from .calendar_transfer import TRANSFER_KINDS, CalendarTransfer
 from .definition import ProcessFile, ProcessModel, ProcessVersion
-from .instance import STATUSES, ProcessInstance
+from .instance import STATUSES, InstanceValue, ProcessInstance
 from .rotation_term import DEFAULT_LEAD_DAYS, RotationTerm
 from .saved_filter import SavedFilter
 from .scheduled_start import ScheduledStart
@@ -27,6 +27,7 @@ __all__ = [
     "HeldMessage",
     "MessageSubscription",
     "ProcessFile",
+    "InstanceValue",
     "ProcessInstance",
     "ProcessModel",
     "ProcessVersion",

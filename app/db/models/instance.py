@@ -13,7 +13,12 @@ STATUSES = ("running", "complete", "cancelled", "error", "suspended")
 
 class ProcessInstance(Base):
     __tablename__ = "process_instances"
-    __table_args__ = (Index("ix_process_instances_model_status", "model_id", "status"),)
+    __table_args__ = (
+        Index("ix_process_instances_model_status", "model_id", "status"),
+        Index("ix_process_instances_created_at", "created_at"),
+        Index("ix_process_instances_updated_at", "updated_at"),
+        Index("ix_process_instances_started_by", "started_by"),
+    )
 
     id: Mapped[intpk]
     model_id: Mapped[str] = mapped_column(String(128), index=True)
@@ -25,6 +30,9 @@ class ProcessInstance(Base):
     error_element: Mapped[str | None] = mapped_column(String(255))
     error_message: Mapped[str | None] = mapped_column(Text)
     started_by: Mapped[str64]
+    # What people call the case (an appeal's registration number): the variable the process's
+    # `business_key` property names, as its data last held it.
+    business_key: Mapped[str | None] = mapped_column(String(255), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -32,3 +40,17 @@ class ProcessInstance(Base):
     version: Mapped[ProcessVersion] = relationship()
 
     __mapper_args__ = {"version_id_col": row_version}
+
+
+class InstanceValue(Base):
+    """A variable an instance's process lists in its `searchable` property, as the instance's data
+    last held it, so that instances are found by it through an index rather than by reading them."""
+
+    __tablename__ = "instance_values"
+    __table_args__ = (Index("ix_instance_values_name_value", "name", "value"),)
+
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))

@@ -33,6 +33,7 @@ from ..context import ServiceContext
 from ..modelling.deployments import specs_by_id
 from ..people.users import group_members
 from ..uow import UnitOfWork
+from .search_keys import business_key_of, search_keys, store_values
 from .side_tables import TaskRow, sync_messages, sync_tasks, sync_timers
 from .states import SUSPENDED
 
@@ -63,6 +64,7 @@ _LOCK_ROW_VERSION_OF_TASK = (
 )
 # What saving a workflow changes in its instance row (the keys of save_workflow's `state`).
 _INSTANCE_STATE = (
+    "business_key",
     "status",
     "state_json",
     "data",
@@ -249,6 +251,7 @@ def capture(
         "data": json_safe(snap.data),
         "element_states": snap.element_states,
         "updated_at": ctx.now().astimezone(UTC),
+        "business_key": instance.business_key,
         "status": instance.status,
         "error_element": None,
         "error_message": None,
@@ -284,6 +287,9 @@ def save_workflow(
     snap, features = captured.snapshot, captured.features
     now = captured.state["updated_at"]
     is_new = instance.id is None
+    keys = search_keys(ctx, uow, instance.version_id)
+    if keys.business_key:
+        captured.state["business_key"] = business_key_of(keys, captured.state["data"])
     _store_instance(uow, instance, captured.state)
     running = instance.status == "running"
     live = running or instance.status == SUSPENDED  # a suspended instance keeps its rows, held
@@ -298,6 +304,7 @@ def save_workflow(
         sync_timers(uow.session, connection, instance, snap.timers if live else [], is_new, timers)
     if features.messages:
         sync_messages(connection, instance, snap.messages if live else [], is_new)
+    store_values(connection, instance, keys, captured.state["data"], is_new)
     if running:
         uow.after_commit(partial(_keep, ctx, instance, workflow, open_tasks))
     return open_tasks

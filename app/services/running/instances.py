@@ -1,4 +1,4 @@
-"""Process instances: start, read, list, cancel, retry."""
+"""Process instances: start, read, cancel, retry (finding them: `instance_search`)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 
-from ...db.models import STATUSES, HeldMessage, HumanTask, ProcessInstance, ProcessVersion
+from ...db.models import HeldMessage, HumanTask, ProcessInstance
 from ...engine import runner
 from ...engine.errors import EngineError, TaskNotReady
 from ...errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
@@ -198,6 +198,7 @@ def instance_view(
         "process_model": instance.model_id,
         "version": instance.version.version if version is None else version,
         "status": instance.status,
+        "business_key": instance.business_key,
         "data": instance.data,
         "tasks": [task_summary(t, names) for t in tasks],
         "error": (
@@ -210,12 +211,6 @@ def instance_view(
         "updated_at": instance.updated_at.isoformat(),
         "element_states": instance.element_states,
     }
-
-
-def _readable_versions(uow: UnitOfWork, actor: Actor) -> list[int]:
-    """Versions whose lanes include one of the actor's groups (the table is small)."""
-    rows = uow.session.execute(select(ProcessVersion.id, ProcessVersion.lanes))
-    return [version_id for version_id, lanes in rows if actor.groups.intersection(lanes or [])]
 
 
 def may_read(actor: Actor, instance: ProcessInstance) -> bool:
@@ -239,46 +234,6 @@ def _get(uow: UnitOfWork, instance_id: int, actor: Actor) -> ProcessInstance:
 def get_instance(ctx: ServiceContext, actor: Actor, instance_id: int) -> dict[str, Any]:
     with ctx.uow() as uow:
         return instance_view(uow, _get(uow, instance_id, actor))
-
-
-def list_instances(
-    ctx: ServiceContext,
-    actor: Actor,
-    *,
-    status: str | None = None,
-    model_id: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[dict[str, Any]]:
-    if status and status not in STATUSES:
-        raise InvalidInput(
-            "unknown status", [{"field": "status", "message": f"one of {', '.join(STATUSES)}"}]
-        )
-    query = select(ProcessInstance).order_by(ProcessInstance.id.desc()).limit(min(limit, 1000)).offset(offset)
-    if status:
-        query = query.where(ProcessInstance.status == status)
-    if model_id:
-        query = query.where(ProcessInstance.model_id == model_id)
-    with ctx.uow() as uow:
-        if not actor.is_admin:
-            query = query.where(
-                or_(
-                    ProcessInstance.started_by == actor.username,
-                    ProcessInstance.version_id.in_(_readable_versions(uow, actor)),
-                )
-            )
-        return [
-            {
-                "id": i.id,
-                "process_model": i.model_id,
-                "version": i.version.version,
-                "status": i.status,
-                "started_by": i.started_by,
-                "created_at": i.created_at.isoformat(),
-                "updated_at": i.updated_at.isoformat(),
-            }
-            for i in uow.session.scalars(query)
-        ]
 
 
 def history(ctx: ServiceContext, actor: Actor, instance_id: int) -> list[dict[str, Any]]:

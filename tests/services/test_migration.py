@@ -1,0 +1,110 @@
+"""Moving running instances to a new version: the preview, a move that keeps the open task with
+its claim and data, a refusal that changes nothing, and the audit record."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.db.models import AuditRecord
+from app.errors import Conflict, Forbidden
+from app.services.modelling import deployments
+from app.services.people.users import SYSTEM
+from app.services.running import instances, migration, suspension
+from app.services.work import tasks
+from tests.conftest import APPROVAL, make_user, read_fixture
+
+STAMP = """    <bpmn:sequenceFlow id="Flow_ToEnd" sourceRef="Script_Record" targetRef="Script_Stamp"/>
+    <bpmn:scriptTask id="Script_Stamp" name="Stamp the outcome">
+      <bpmn:incoming>Flow_ToEnd</bpmn:incoming>
+      <bpmn:outgoing>Flow_StampToEnd</bpmn:outgoing>
+      <bpmn:script>stamp = 'v2: ' + outcome</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="Flow_StampToEnd" sourceRef="Script_Stamp" targetRef="EndEvent"/>"""
+
+
+def approval_files(version: str) -> dict[str, bytes]:
+    """The approval fixture as version 1, 2 (a step added after the review) or 3 (no review)."""
+    files = read_fixture(*APPROVAL)
+    xml = files["approval.bpmn"].decode()
+    if version == "added_after":
+        xml = xml.replace(
+            '    <bpmn:sequenceFlow id="Flow_ToEnd" sourceRef="Script_Record" targetRef="EndEvent"/>',
+            STAMP,
+        )
+        xml = xml.replace(
+            "<bpmn:incoming>Flow_ToEnd</bpmn:incoming>\n    </bpmn:endEvent>",
+            "<bpmn:incoming>Flow_StampToEnd</bpmn:incoming>\n    </bpmn:endEvent>",
+        )
+    if version == "review_removed":
+        closing = "    </bpmn:userTask>\n"
+        start, end = xml.index("    <bpmn:userTask"), xml.index(closing) + len(closing)
+        xml = xml[:start] + xml[end:]
+        xml = xml.replace('targetRef="Task_Review"', 'targetRef="Script_Record"')
+        flow = '<bpmn:sequenceFlow id="Flow_ToRecord" sourceRef="Task_Review" targetRef="Script_Record"/>'
+        xml = xml.replace(flow, "")
+        xml = xml.replace("<bpmn:flowNodeRef>Task_Review</bpmn:flowNodeRef>", "")
+        xml = xml.replace("Flow_ToRecord</bpmn:incoming>", "Flow_ToReview</bpmn:incoming>")
+    files["approval.bpmn"] = xml.encode()
+    return files
+
+
+@pytest.fixture
+def waiting(ctx):
+    """An approval waiting at its review, claimed by rita; versions 2 and 3 deployed after it."""
+    admin = make_user(ctx, "ada", ["admins"])
+    rita = make_user(ctx, "rita", ["reviewers"])
+    deployments.deploy(ctx, SYSTEM, approval_files("v1"))
+    view = instances.start_instance(ctx, SYSTEM, "approval", {"subject": "S", "divisor": 4})
+    task_id = view["tasks"][0]["id"]
+    tasks.claim_task(ctx, rita, task_id)
+    assert deployments.deploy(ctx, SYSTEM, approval_files("added_after")).version == 2
+    assert deployments.deploy(ctx, SYSTEM, approval_files("review_removed")).version == 3
+    return {"admin": admin, "rita": rita, "instance_id": view["id"], "task_id": task_id}
+
+
+def test_an_instance_at_a_kept_task_moves_with_its_claim_and_data(ctx, waiting):
+    admin, instance_id = waiting["admin"], waiting["instance_id"]
+    preview = migration.preview(ctx, admin, instance_id, 2)
+    assert preview["movable"] and preview["reasons"] == []
+    assert preview["added"] == ["Script_Stamp"] and preview["removed"] == []
+    view = migration.migrate_instance(ctx, admin, instance_id, 2)
+    assert view["version"] == 2
+    [task] = view["tasks"]
+    assert (task["id"], task["assignee"]) == (waiting["task_id"], "rita")
+    assert view["data"]["subject"] == "S"
+    done = tasks.complete_task(ctx, waiting["rita"], waiting["task_id"], {"approved": True, "comment": "ok"})
+    assert done["status"] == "complete"
+    assert (
+        instances.get_instance(ctx, SYSTEM, instance_id)["data"]["stamp"] == "v2: approved"
+    )  # the new step ran
+    with ctx.uow() as uow:
+        [record] = uow.session.scalars(select(AuditRecord).where(AuditRecord.action == "instance.migrated"))
+        assert (record.actor, record.details["from_version"], record.details["to_version"]) == ("ada", 1, 2)
+
+
+def test_an_instance_at_a_removed_task_is_refused_and_unchanged(ctx, waiting):
+    admin, instance_id = waiting["admin"], waiting["instance_id"]
+    before = instances.get_instance(ctx, SYSTEM, instance_id)
+    preview = migration.preview(ctx, admin, instance_id, 3)
+    assert not preview["movable"] and preview["removed"] == ["Task_Review"]
+    assert "Task_Review" in preview["reasons"][0]
+    with pytest.raises(Conflict, match="cannot move"):
+        migration.migrate_instance(ctx, admin, instance_id, 3)
+    after = instances.get_instance(ctx, SYSTEM, instance_id)
+    assert (after["version"], after["tasks"], after["updated_at"]) == (
+        1,
+        before["tasks"],
+        before["updated_at"],
+    )
+
+
+def test_who_and_what_may_move(ctx, waiting):
+    admin, instance_id = waiting["admin"], waiting["instance_id"]
+    with pytest.raises(Forbidden):
+        migration.preview(ctx, waiting["rita"], instance_id, 2)
+    assert not migration.preview(ctx, admin, instance_id, 1)["movable"]  # where it is already
+    suspension.suspend_instance(ctx, admin, instance_id)
+    assert migration.migrate_instance(ctx, admin, instance_id, 2)["status"] == "suspended"  # stays so
+    instances.cancel_instance(ctx, admin, instance_id)
+    assert "cancelled" in migration.preview(ctx, admin, instance_id, 1)["reasons"][0]

@@ -1,0 +1,56 @@
+"""Operating instances in Chromium: the instances page, an incident retried from its page, and a
+migration previewed and carried out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.services.modelling import deployments
+from app.services.people import users
+from app.services.people.users import SYSTEM
+from app.services.running import instances
+from app.services.work import tasks
+from tests.services.test_migration import approval_files
+from tests.web.live import LiveServer
+from tests.web.test_browser import shot, sign_in, switch_language
+
+
+def test_the_instances_page_filters(page: Any, live: LiveServer) -> None:
+    sign_in(page, live, "admin", "/instances")
+    switch_language(page, "en")
+    assert page.locator("#instances tbody tr").count() >= 2
+    page.select_option("#i-status", "running")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(lambda url: "status=running" in url)
+    statuses = page.locator("#instances tbody .status").all_inner_texts()
+    assert statuses and set(statuses) == {"running"}
+    shot(page, "45-instances")
+
+
+def test_an_incident_retried_from_its_page(page: Any, live: LiveServer) -> None:
+    view = instances.start_instance(live.ctx, SYSTEM, "approval", {"subject": "Broken", "divisor": 0})
+    alice = users.actor_for(live.ctx, "alice")
+    tasks.complete_task(live.ctx, alice, view["tasks"][0]["id"], {"approved": True, "comment": "ok"})
+    sign_in(page, live, "admin")
+    switch_language(page, "en")
+    page.goto(live.url + "/incidents")
+    page.check(f"#pick-{view['id']}")
+    page.click("button[name=action][value=retry]")
+    page.wait_for_selector(".flash-error")
+    assert f"Instance #{view['id']}: the step failed again" in page.inner_text("main")
+    shot(page, "46-incident-retried")
+
+
+def test_a_migration_previewed_and_done(page: Any, live: LiveServer) -> None:
+    target = live.ids["instance_id"]  # the seeded approval, on version 1, waiting at its review
+    assert deployments.deploy(live.ctx, SYSTEM, approval_files("added_after")).version == 2
+    sign_in(page, live, "admin", f"/instances/{target}")
+    switch_language(page, "en")
+    page.fill("#move-to", "2")
+    page.click("#move-version button")
+    page.wait_for_selector("#migration-verdict")
+    assert "It can move" in page.inner_text("#migration-verdict")
+    shot(page, "47-migration-preview")
+    page.click("form[action$='/migrate'] button")
+    page.wait_for_selector(".flash-success")
+    assert "version 1 → 2" in page.inner_text(".timeline")
