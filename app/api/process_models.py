@@ -4,8 +4,10 @@ from flask import Response, request
 
 from ..errors import BadRequest
 from ..services.modelling import deployments
+from ..services.running import bulk_migration
 from . import bp
 from .common import current_actor, services
+from .contract import body as request_body
 from .contract import query
 
 
@@ -52,3 +54,14 @@ def get_file(model_id: str, name: str):
     content = deployments.get_file(services(), model_id, name, query("version"))
     mimetype = "application/json" if name.endswith(".json") else "application/xml"
     return Response(content, mimetype=mimetype)
+
+
+@bp.post("/process-models/<model_id>/versions/<int:version>/migrate")
+def migrate_version(model_id: str, version: int):
+    job = bulk_migration.start_job(services(), current_actor(), model_id, version, request_body()["to"])
+    return job, 202
+
+
+@bp.get("/migration-jobs/<int:job_id>")
+def get_migration_job(job_id: int):
+    return bulk_migration.get_job(services(), current_actor(), job_id)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
 from . import runner
@@ -43,6 +43,10 @@ def _ids(specs: Any) -> tuple[str, ...]:
     return tuple(sorted({e for e in (_element(s) for s in specs) if e}))
 
 
+def _all_ids(spec: Any, subprocess_specs: dict[str, Any]) -> tuple[str, ...]:
+    return _ids(t for s in (spec, *subprocess_specs.values()) for t in s.task_specs.values())
+
+
 def plan(workflow: BpmnWorkflow, new: LoadedSpecs) -> MigrationPlan:
     top, sub_diffs = diff_workflow(REGISTRY, workflow, new.spec, new.subprocess_specs)
     removed = [t.task_spec for t in top.removed]
@@ -58,7 +62,12 @@ def plan(workflow: BpmnWorkflow, new: LoadedSpecs) -> MigrationPlan:
     gone = _ids(removed)
     if gone:
         reasons.append(f"the new version lacks steps this instance has: {', '.join(gone)}")
-    added = _ids(SpecDiff(REGISTRY, workflow.spec, new.spec).added)
+    added = tuple(
+        sorted(
+            set(_all_ids(new.spec, new.subprocess_specs))
+            - set(_all_ids(workflow.spec, workflow.subprocess_specs))
+        )
+    )
     return MigrationPlan(not reasons, tuple(reasons), gone, _ids(changed), added)
 
 

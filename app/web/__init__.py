@@ -24,7 +24,7 @@ bp = Blueprint(
 def init_web(app: Flask, settings: Settings) -> None:
     """Sessions, CSRF, Flask-Babel (catalogues compiled when missing) and the blueprint."""
     from . import csrf, i18n
-    from .common import person
+    from .common import case_label, person
     from .sessions import PageSessionInterface
 
     app.config.update(
@@ -37,6 +37,7 @@ def init_web(app: Flask, settings: Settings) -> None:
     i18n.init_babel(app, settings)
     csrf.init_csrf(app)
     app.jinja_env.filters["person"] = person
+    app.jinja_env.filters["case_label"] = case_label
     app.register_blueprint(bp)
 
 

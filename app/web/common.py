@@ -59,6 +59,12 @@ def load_actor() -> Response | None:
     return None
 
 
+def case_label(instance_id: int, keys: dict[int, str]) -> str:
+    """An instance as pages name it: its number, and its business key when it has one."""
+    key = keys.get(instance_id)
+    return f"#{instance_id} · {key}" if key else f"#{instance_id}"
+
+
 def person(username: str | None) -> str:
     """A username as people read it: the user's display name (looked up once a request), the
     system by its translated name, anyone unknown (a deleted account) by the username itself."""

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from ..errors import Conflict, Forbidden, InvalidInput, Suspended
 from ..services.modelling import texts
+from ..services.running import instance_search
 from ..services.work import inbox as inbox_service
 from ..services.work import tasks
 from . import bp
@@ -42,6 +43,7 @@ def inbox():
     return render_template(
         "inbox.html",
         page=page,
+        case_keys=instance_search.business_keys(services(), (row.instance_id for row in page.rows)),
         saved=inbox_service.list_saved_filters(services(), current),
         process_titles=texts.process_titles(services()),
         group_titles=texts.group_titles(services()),

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..services.modelling import texts
-from ..services.running import attachments
+from ..services.running import attachments, instance_search
 from ..services.work import task_afterwards as afterwards
 from ..services.work import tasks
 from ..services.work.inbox import urgency
@@ -42,6 +42,7 @@ def _render(
     page = render_template(
         "task.html",
         task=task,
+        case_keys=instance_search.business_keys(services(), [task["instance_id"]]),
         fields=fields,
         general_errors=general,
         instructions=render(

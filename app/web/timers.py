@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from ..errors import AppError
 from ..services.modelling import texts
+from ..services.running import instance_search
 from ..services.time import timer_admin
 from . import bp
 from .common import actor, services
@@ -22,6 +23,7 @@ def timers_page():
     return render_template(
         "timers.html",
         timers=upcoming,
+        case_keys=instance_search.business_keys(services(), (t["instance_id"] for t in upcoming)),
         process_model=model_id or "",
         element_titles=texts.latest_element_titles(services()),
         process_titles=texts.process_titles(services()),

@@ -112,3 +112,23 @@ def test_migration_through_the_api(api, ctx, people):
     assert moved["version"] == 2
     expect_error(api.get(f"/process-instances/{instance_id}/migration", user="admin"), 400, "bad_request")
     expect_error(api.get(f"/process-instances/{instance_id}/migration?to=2", user="rita"), 403, "forbidden")
+
+
+def test_a_bulk_migration_job_through_the_api(api, ctx, people):
+    import time
+
+    from tests.services.test_migration import approval_files
+
+    deployments.deploy(ctx, SYSTEM, approval_files("v1"))
+    start = {"process_model": "approval", "data": {"subject": "S1", "divisor": 4}}
+    ids = [api.post("/process-instances", user="admin", json=start).get_json()["id"] for _ in range(3)]
+    deployments.deploy(ctx, SYSTEM, approval_files("added_after"))
+    job = api.post("/process-models/approval/versions/1/migrate", user="admin", json={"to": 2})
+    assert job.status_code == 202 and job.get_json()["total"] == 3
+    deadline, path = time.monotonic() + 30, f"/migration-jobs/{job.get_json()['id']}"
+    while (view := api.get(path, user="admin").get_json())["status"] != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert (view["moved"], view["refused"], view["failed"]) == (3, 0, 0)
+    assert {api.get(f"/process-instances/{i}", user="admin").get_json()["version"] for i in ids} == {2}
+    expect_error(api.get(f"/migration-jobs/{view['id']}", user="rita"), 403, "forbidden")

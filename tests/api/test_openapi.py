@@ -241,6 +241,10 @@ def test_a_whole_scenario_matches_the_documented_schemas(client, ctx, people):
     call("GET", f"/process-instances/{waiting['id']}/migration?to=9", admin)
     call("GET", f"/process-instances/{waiting['id']}/migration?to=1", rita)
     call("POST", f"/process-instances/{waiting['id']}/migrate", admin, json={"to": 1})
+    call("POST", "/process-models/payment_wait/versions/1/migrate", admin, json={"to": 1})
+    call("POST", "/process-models/payment_wait/versions/9/migrate", admin, json={"to": 1})
+    call("POST", "/process-models/payment_wait/versions/1/migrate", rita, json={"to": 1})
+    call("GET", "/migration-jobs/424242", admin)
     delivered = call(
         "POST",
         "/messages",

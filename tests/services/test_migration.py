@@ -108,3 +108,64 @@ def test_who_and_what_may_move(ctx, waiting):
     assert migration.migrate_instance(ctx, admin, instance_id, 2)["status"] == "suspended"  # stays so
     instances.cancel_instance(ctx, admin, instance_id)
     assert "cancelled" in migration.preview(ctx, admin, instance_id, 1)["reasons"][0]
+
+
+def test_a_bulk_migration_where_one_instance_fails_midway(ctx, waiting, monkeypatch):
+    from app.engine import migration as engine_migration
+    from app.services.running import bulk_migration
+
+    admin = waiting["admin"]
+    deployments.deploy(ctx, SYSTEM, approval_files("v1"))  # version 4, like version 1
+    started = [
+        instances.start_instance(ctx, SYSTEM, "approval", {"subject": f"S{n}", "divisor": 4})["id"]
+        for n in range(200)
+    ]
+    broken = started[57]
+    real_migrate = engine_migration.migrate
+
+    def migrate_but_one(workflow, new):
+        if workflow.data.get("fails") or any(t.data.get("subject") == "S57" for t in workflow.get_tasks()):
+            raise RuntimeError("the disk is full")  # a fault in the middle of the job
+        return real_migrate(workflow, new)
+
+    monkeypatch.setattr(engine_migration, "migrate", migrate_but_one)
+    job_id = bulk_migration.create_job(ctx, admin, "approval", 4, 2)
+    view = bulk_migration.run_job(ctx, admin, job_id)
+    assert (view["status"], view["total"], view["done"]) == ("done", 200, 200)
+    assert (view["moved"], view["refused"], view["failed"]) == (199, 0, 1)
+    [failure] = [r for r in view["results"] if r["outcome"] == "failed"]
+    assert failure["instance_id"] == broken and "disk is full" in failure["message"]
+    assert instances.get_instance(ctx, SYSTEM, broken)["version"] == 4  # unchanged
+    assert {instances.get_instance(ctx, SYSTEM, i)["version"] for i in started if i != broken} == {2}
+    again = bulk_migration.run_job(ctx, admin, job_id)  # run twice, as two admins at once would
+    assert again["moved"] == 199 and again["done"] == 400  # the second pass moved nothing more
+    assert {r["outcome"] for r in again["results"][200:] if r["instance_id"] != broken} == {"refused"}
+
+
+def test_two_administrators_moving_the_same_version_at_once_move_each_instance_once(ctx, waiting):
+    import threading
+    from collections import Counter
+
+    from app.services.running import bulk_migration
+
+    admin, other = waiting["admin"], make_user(ctx, "bob", ["admins"])
+    deployments.deploy(ctx, SYSTEM, approval_files("v1"))  # version 4, like version 1
+    started = [
+        instances.start_instance(ctx, SYSTEM, "approval", {"subject": f"S{n}", "divisor": 4})["id"]
+        for n in range(40)
+    ]
+    jobs = [bulk_migration.create_job(ctx, who, "approval", 4, 2) for who in (admin, other)]
+    threads = [
+        threading.Thread(target=bulk_migration.run_job, args=(ctx, who, job))
+        for who, job in zip((admin, other), jobs, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    with ctx.uow() as uow:
+        migrated = select(AuditRecord.instance_id).where(AuditRecord.action == "instance.migrated")
+        moved = Counter(uow.session.scalars(migrated))
+    assert moved == dict.fromkeys(started, 1)
+    views = [bulk_migration.get_job(ctx, admin, job) for job in jobs]
+    assert sum(v["moved"] for v in views) == 40 and all(v["status"] == "done" for v in views)

@@ -35,3 +35,12 @@ def test_find_instances_by_filters_and_business_key(browser: Browser, seeded: di
     browser.login("carol")  # secretariat: no lane in the approval process
     page = browser.get("/instances").get_data(as_text=True)
     assert f'href="/instances/{keyed[7]}"' not in page
+
+
+def test_the_business_key_names_the_case_on_the_pages(browser: Browser, seeded: dict, ctx: Any) -> None:
+    _deploy_keyed(ctx)
+    view = instances.start_instance(ctx, SYSTEM, "approval", {"subject": "REG-42", "divisor": 4})
+    browser.login("alice")
+    browser.post("/language", {"language": "en"})
+    assert f"#{view['id']} · REG-42" in browser.get("/inbox?scope=available").get_data(as_text=True)
+    assert "REG-42" in browser.get(f"/tasks/{view['tasks'][0]['id']}").get_data(as_text=True)

@@ -5,6 +5,7 @@ from .audit import AuditRecord
 from .calendar_transfer import TRANSFER_KINDS, CalendarTransfer
 from .definition import ProcessFile, ProcessModel, ProcessVersion
 from .instance import STATUSES, InstanceValue, ProcessInstance
+from .migration_job import MigrationJob
 from .rotation_term import DEFAULT_LEAD_DAYS, RotationTerm
 from .saved_filter import SavedFilter
 from .scheduled_start import ScheduledStart
@@ -24,6 +25,7 @@ __all__ = [
     "HumanTask",
     "HumanTaskGroup",
     "Membership",
+    "MigrationJob",
     "HeldMessage",
     "MessageSubscription",
     "ProcessFile",

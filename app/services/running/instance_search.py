@@ -4,6 +4,7 @@ indexed column of `process_instances` or `instance_values`; no instance's state 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -132,3 +133,15 @@ def list_instances(
             }
             for i, version in uow.session.execute(query)
         ]
+
+
+def business_keys(ctx: ServiceContext, instance_ids: Iterable[int]) -> dict[int, str]:
+    """The business keys of some instances (those that have one), for pages that name them."""
+    ids = sorted(set(instance_ids))
+    if not ids:
+        return {}
+    query = select(ProcessInstance.id, ProcessInstance.business_key).where(
+        ProcessInstance.id.in_(ids), ProcessInstance.business_key.is_not(None)
+    )
+    with ctx.uow() as uow:
+        return {instance_id: key for instance_id, key in uow.session.execute(query)}

@@ -17,8 +17,9 @@ from ..context import ServiceContext
 from ..modelling.deployments import specs_by_id
 from ..people.users import Actor
 from ..uow import UnitOfWork
-from .instance_store import load_workflow, lock_instance, save_workflow
+from .instance_store import capture, load_workflow, lock_instance, save_workflow
 from .instances import instance_view
+from .side_tables import refresh_task_specs
 from .states import SUSPENDED
 
 MOVABLE_STATUSES = ("running", SUSPENDED)
@@ -96,7 +97,13 @@ def migrate_instance(ctx: ServiceContext, actor: Actor, instance_id: int, versio
         except EngineError as exc:
             raise Conflict(f"instance {instance_id} could not be moved: {exc.message}") from exc
         instance.version_id = target.id
-        save_workflow(ctx, uow, instance, workflow)
+        captured = capture(ctx, instance, workflow)
+        save_workflow(ctx, uow, instance, workflow, captured=captured)
+        refresh_task_specs(uow.session.connection(), captured.snapshot.human_tasks)
+        # What this process keeps of the instance names its task rows as they were before the
+        # refresh: let the next step read them again.
+        moved_id, moved_version = instance.id, instance.row_version
+        uow.after_commit(lambda: ctx.workflows.take(moved_id, moved_version))
         audit.record(
             uow,
             at=ctx.now(),

@@ -58,6 +58,14 @@ _INSERT_TASK = insert(_TASKS)
 _INSERT_TASK_GROUP = insert(HumanTaskGroup.__table__)
 _INSERT_CLOSED_TASK = insert(ClosedTask.__table__)
 _SET_TASK_DUE = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(due_at=bindparam("new_due"))
+# What a task row takes from its version's spec: rewritten when the instance moves to another version.
+_SPEC_FIELDS = ("element_id", "name", "titles", "lane", "form_schema", "form_ui_schema", "instructions",
+                "instruction_texts")  # fmt: skip
+_SET_TASK_SPEC = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("task_id"))
+    .values({name: bindparam(f"new_{name}") for name in _SPEC_FIELDS} | {"group_name": bindparam("new_lane")})
+)
 _SELECT_TIMERS = select(_TIMERS.c.id, _TIMERS.c.task_id, _TIMERS.c.due_at).where(
     _TIMERS.c.instance_id == bindparam("instance_id")
 )
@@ -195,5 +203,18 @@ def sync_messages(connection: Connection, instance: ProcessInstance, waits: list
                     "correlations": json_safe(w.correlations),
                 }
                 for w in waits
+            ],
+        )
+
+
+def refresh_task_specs(connection: Connection, views: list) -> None:
+    """Give the open task rows what the instance's (new) version says of their steps: element,
+    titles, lane, form and instructions; who holds each task stays."""
+    if views:
+        connection.execute(
+            _SET_TASK_SPEC,
+            [
+                {"task_id": v.task_id, **{f"new_{name}": getattr(v, name) for name in _SPEC_FIELDS}}
+                for v in views
             ],
         )

@@ -1,0 +1,152 @@
+"""Moving every running (or suspended) instance of a version to another, as a job with progress.
+
+The job lists the instances when it is asked for, then moves them one after another in a thread of
+the process that took the request, each with `migration.migrate_instance`: its own transaction
+under the instance's row lock. One instance that cannot move (refused) or whose move fails does not
+stop the others. Two jobs over the same instances at once move each instance once: the second finds
+it on the target version already and reports it refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from sqlalchemy import select
+
+from ...db.models import MigrationJob, ProcessInstance, ProcessVersion
+from ...errors import AppError, Conflict, InvalidInput, NotFound
+from .. import audit
+from ..context import ServiceContext
+from ..people.users import Actor
+from .migration import MOVABLE_STATUSES, migrate_instance
+
+log = logging.getLogger(__name__)
+MOVED, REFUSED, FAILED = "moved", "refused", "failed"
+
+
+def job_view(job: MigrationJob) -> dict[str, Any]:
+    results = list(job.results or [])
+    return {
+        "id": job.id,
+        "process_model": job.model_id,
+        "from_version": job.from_version,
+        "to_version": job.to_version,
+        "requested_by": job.requested_by,
+        "status": job.status,
+        "total": len(job.instance_ids or []),
+        "done": len(results),
+        "moved": sum(1 for r in results if r["outcome"] == MOVED),
+        "refused": sum(1 for r in results if r["outcome"] == REFUSED),
+        "failed": sum(1 for r in results if r["outcome"] == FAILED),
+        "results": results,
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def _version_id(ctx: ServiceContext, model_id: str, version: int) -> int:
+    with ctx.uow() as uow:
+        found = uow.session.scalar(
+            select(ProcessVersion.id).where(
+                ProcessVersion.model_id == model_id, ProcessVersion.version == version
+            )
+        )
+    if found is None:
+        raise NotFound(f"process model '{model_id}' has no version {version}")
+    return found
+
+
+def create_job(ctx: ServiceContext, actor: Actor, model_id: str, from_version: int, to_version: int) -> int:
+    """The job, with the instances it will move; `run_job` moves them."""
+    actor.require_admin()
+    if from_version == to_version:
+        raise InvalidInput("the versions are the same", [{"field": "to", "message": "another version"}])
+    source = _version_id(ctx, model_id, from_version)
+    _version_id(ctx, model_id, to_version)
+    with ctx.uow(write=True) as uow:
+        ids = list(
+            uow.session.scalars(
+                select(ProcessInstance.id)
+                .where(ProcessInstance.version_id == source, ProcessInstance.status.in_(MOVABLE_STATUSES))
+                .order_by(ProcessInstance.id)
+            )
+        )
+        job = MigrationJob(
+            model_id=model_id,
+            from_version=from_version,
+            to_version=to_version,
+            requested_by=actor.username,
+            status="running" if ids else "done",
+            instance_ids=ids,
+            results=[],
+            created_at=ctx.now(),
+            finished_at=None if ids else ctx.now(),
+        )
+        uow.session.add(job)
+        uow.session.flush()
+        audit.record(
+            uow,
+            at=ctx.now(),
+            actor=actor.username,
+            action="migration.job_started",
+            details={
+                "job": job.id,
+                "model": model_id,
+                "from": from_version,
+                "to": to_version,
+                "total": len(ids),
+            },
+        )
+        job_id = job.id
+        uow.commit()
+    return job_id
+
+
+def run_job(ctx: ServiceContext, actor: Actor, job_id: int) -> dict[str, Any]:
+    """Move the job's instances one by one, writing each result as it comes."""
+    with ctx.uow() as uow:
+        job = uow.session.get(MigrationJob, job_id)
+        if job is None:
+            raise NotFound(f"migration job {job_id} not found")
+        ids, to_version = list(job.instance_ids or []), job.to_version
+    for instance_id in ids:
+        try:
+            migrate_instance(ctx, actor, instance_id, to_version)
+            result = {"instance_id": instance_id, "outcome": MOVED, "message": None}
+        except (Conflict, NotFound) as exc:
+            result = {"instance_id": instance_id, "outcome": REFUSED, "message": exc.message}
+        except Exception as exc:  # noqa: BLE001 - one instance's failure must not stop the others
+            log.exception("moving instance %s failed", instance_id)
+            message = exc.message if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
+            result = {"instance_id": instance_id, "outcome": FAILED, "message": message}
+        _record(ctx, job_id, result, last=instance_id == ids[-1])
+    return get_job(ctx, actor, job_id)
+
+
+def _record(ctx: ServiceContext, job_id: int, result: dict[str, Any], *, last: bool) -> None:
+    with ctx.uow(write=True) as uow:
+        job = uow.session.get(MigrationJob, job_id)
+        job.results = [*(job.results or []), result]
+        if last:
+            job.status, job.finished_at = "done", ctx.now()
+        uow.commit()
+
+
+def start_job(ctx: ServiceContext, actor: Actor, model_id: str, from_version: int, to_version: int) -> dict:
+    """Create the job and run it in a thread; its view at once, to poll with `get_job`."""
+    job_id = create_job(ctx, actor, model_id, from_version, to_version)
+    threading.Thread(
+        target=run_job, args=(ctx, actor, job_id), name=f"migration-job-{job_id}", daemon=True
+    ).start()
+    return get_job(ctx, actor, job_id)
+
+
+def get_job(ctx: ServiceContext, actor: Actor, job_id: int) -> dict[str, Any]:
+    actor.require_admin()
+    with ctx.uow() as uow:
+        job = uow.session.get(MigrationJob, job_id)
+        if job is None:
+            raise NotFound(f"migration job {job_id} not found")
+        return job_view(job)
