@@ -50,6 +50,7 @@ from . import (  # noqa: E402,F401
     instance_list,
     instances,
     migration,
+    people,
     sandbox,
     start,
     task,

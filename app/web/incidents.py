@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from ..errors import AppError, InvalidInput
 from ..services.modelling import texts
+from ..services.people import administration
 from ..services.running import incidents, instance_search
 from . import bp
 from .common import actor, services
@@ -24,6 +25,7 @@ def incidents_page():
     return render_template(
         "incidents.html",
         incidents=found,
+        reserved=administration.reserved_for_inactive(services(), actor()),
         case_keys=instance_search.business_keys(services(), (i["instance_id"] for i in found)),
         process_model=model_id or "",
         element_titles=texts.latest_element_titles(services()),

@@ -51,6 +51,7 @@ def test_no_serious_violations_on_any_page(chromium: Any, live: LiveServer, widt
         "timers": "/timers",
         "incidents": "/incidents",
         "instances": "/instances",
+        "users": "/users",
         "calendar": "/calendar",
         "sandbox": "/sandbox",
         "rotation": "/rotation",

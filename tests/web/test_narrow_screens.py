@@ -40,6 +40,7 @@ def test_every_page_fits_a_phone(chromium: Any, live: LiveServer) -> None:
         "timers": "/timers",
         "incidents": "/incidents",
         "instances": "/instances",
+        "users": "/users",
         "calendar": "/calendar",
         "sandbox": "/sandbox",
     }
