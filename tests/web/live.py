@@ -92,6 +92,29 @@ def _appeal(ctx: ServiceContext, ids: dict[str, Any]) -> None:
     ids["appeal_register_task"] = started["tasks"][0]["id"]
 
 
+def every_page(live: LiveServer) -> dict[str, str]:
+    """Every page of the application as the seeded live server has it, by a name for reports."""
+    pages = {
+        "inbox-all": "/inbox?scope=all",
+        "inbox-mine": "/inbox?scope=mine",
+        "task": f"/tasks/{live.ids['task_id']}",
+        "appeal-registration": f"/tasks/{live.ids['appeal_register_task']}",
+        "instance": f"/instances/{live.ids['instance_id']}",
+        "start": "/start",
+        "timers": "/timers",
+        "incidents": "/incidents",
+        "instances": "/instances",
+        "users": "/users",
+        "calendar": "/calendar",
+        "sandbox": "/sandbox",
+        "rotation": "/rotation",
+        "not-found": "/tasks/00000000-0000-0000-0000-000000000000",
+    }
+    if live.ids.get("poll_instance_id"):
+        pages["poll"] = f"/instances/{live.ids['poll_instance_id']}"
+    return pages
+
+
 def serve(tmp: Path) -> Iterator[LiveServer]:
     url = f"sqlite:///{tmp / 'web.sqlite3'}"
     engine = make_engine(url)

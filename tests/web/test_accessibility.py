@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.live import CHROMIUM, ROOT, LiveServer
+from tests.web.live import CHROMIUM, ROOT, LiveServer, every_page
 from tests.web.test_browser import PASSWORD, shot, sign_in, switch_language
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -41,24 +41,7 @@ def test_no_serious_violations_on_any_page(chromium: Any, live: LiveServer, widt
     assert serious_violations(page) == [], "login"
     sign_in(page, live, "admin", "/inbox?scope=all")
     switch_language(page, "kk")
-    pages = {
-        "inbox-all": "/inbox?scope=all",
-        "inbox-mine": "/inbox?scope=mine",
-        "task": f"/tasks/{live.ids['task_id']}",
-        "appeal-registration": f"/tasks/{live.ids['appeal_register_task']}",
-        "instance": f"/instances/{live.ids['instance_id']}",
-        "start": "/start",
-        "timers": "/timers",
-        "incidents": "/incidents",
-        "instances": "/instances",
-        "users": "/users",
-        "calendar": "/calendar",
-        "sandbox": "/sandbox",
-        "rotation": "/rotation",
-        "not-found": "/tasks/00000000-0000-0000-0000-000000000000",
-    }
-    if live.ids.get("poll_instance_id"):
-        pages["poll"] = f"/instances/{live.ids['poll_instance_id']}"
+    pages = every_page(live)
     found = {}
     for name, path in pages.items():
         page.goto(live.url + path)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.live import CHROMIUM, LiveServer
+from tests.web.live import CHROMIUM, LiveServer, every_page
 from tests.web.test_browser import shot, sign_in, switch_language
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -32,20 +32,7 @@ def test_every_page_fits_a_phone(chromium: Any, live: LiveServer) -> None:
     page = new_page(chromium, PHONE)
     sign_in(page, live, "admin", "/inbox?scope=all")
     switch_language(page, "kk")
-    pages = {
-        "inbox": "/inbox?scope=all",
-        "task": f"/tasks/{live.ids['task_id']}",
-        "instance": f"/instances/{live.ids['instance_id']}",
-        "start": "/start",
-        "timers": "/timers",
-        "incidents": "/incidents",
-        "instances": "/instances",
-        "users": "/users",
-        "calendar": "/calendar",
-        "sandbox": "/sandbox",
-    }
-    if live.ids.get("poll_instance_id"):
-        pages["poll"] = f"/instances/{live.ids['poll_instance_id']}"
+    pages = every_page(live)
     for name, path in pages.items():
         page.goto(live.url + path)
         assert overflow(page) <= 0, name
