@@ -70,7 +70,7 @@ def resume_instance(ctx: ServiceContext, actor: Actor, instance_id: int) -> dict
         timers = _timers_of(uow, instance)
         for timer in timers:  # let go: the scheduler claims those due at its next look
             timer.claimed_by, timer.claim_expires_at = None, None
-        due = sum(1 for t in timers if _aware(t.due_at) <= now)
+        due = sum(1 for t in timers if t.due_at <= now)  # the column gives aware UTC times
         delivered = _deliver_held(ctx, uow, instance)
         audit.record(
             uow,
@@ -143,7 +143,3 @@ def _deliver_held(ctx: ServiceContext, uow: UnitOfWork, instance: ProcessInstanc
 
 def _timers_of(uow: UnitOfWork, instance: ProcessInstance) -> list[WaitingTimer]:
     return list(uow.session.scalars(select(WaitingTimer).where(WaitingTimer.instance_id == instance.id)))
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
