@@ -7,7 +7,9 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,21 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 HOST = "127.0.0.1"
 BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+
+
+def on_each_database(file_name: str, run: Callable[[str, str], dict], pg_url: str) -> dict[str, dict]:
+    """`run(kind, url)` on a temporary SQLite file, then on PostgreSQL when it answers (its schema
+    `public` dropped first); the results by kind."""
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        results["sqlite"] = run("sqlite", f"sqlite:///{folder}/{file_name}")
+    problem = postgres_reachable(pg_url)
+    if problem is None:
+        reset_postgres(pg_url)
+        results["postgresql"] = run("postgresql", pg_url)
+    else:
+        print(f"PostgreSQL skipped: {problem}")
+    return results
 
 
 def free_port() -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
@@ -144,6 +145,19 @@ def element_states(workflow: BpmnWorkflow) -> dict[str, str]:
         if element_id and name and _STATE_RANK[name] >= _STATE_RANK.get(states.get(element_id, ""), -1):
             states[element_id] = name
     return states
+
+
+def completed_among(workflow: BpmnWorkflow, task_ids: list[str]) -> set[str]:
+    """Which of these tasks the workflow holds as completed. A task withdrawn (by an interrupting
+    boundary event, a poll closed early, a cancelled case) is cancelled or no longer in the tree."""
+    trees = [workflow.tasks, *(sub.tasks for sub in workflow.subprocesses.values())]
+    done = set()
+    for task_id in task_ids:
+        key = UUID(task_id)
+        task = next((tree[key] for tree in trees if key in tree), None)
+        if task is not None and task.state == TaskState.COMPLETED:
+            done.add(task_id)
+    return done
 
 
 def snapshot(workflow: BpmnWorkflow) -> WorkflowSnapshot:

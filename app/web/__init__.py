@@ -51,6 +51,7 @@ from . import (  # noqa: E402,F401
     instances,
     migration,
     people,
+    reports,
     sandbox,
     start,
     task,

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from ..errors import Unauthorized
 from ..services.context import ServiceContext
+from ..services.operations import reports
 from ..services.people import users
 from ..services.people.users import Actor
 from ..services.time import rotation
@@ -81,7 +82,10 @@ def person(username: str | None) -> str:
 def navigation() -> dict[str, Any]:
     current = g.get("actor")
     if current is None or request.blueprint != "web":
-        return {"current_actor": None, "open_tasks": 0, "task_counts": {}, "nav_rotation": False}
+        return {
+            "current_actor": None, "open_tasks": 0, "task_counts": {}, "nav_rotation": False,
+            "nav_reports": False,
+        }  # fmt: skip
     if "task_counts" not in g:
         g.task_counts = inbox.task_counts(services(), current)
     return {
@@ -89,6 +93,7 @@ def navigation() -> dict[str, Any]:
         "open_tasks": sum(g.task_counts.values()),
         "task_counts": g.task_counts,
         "nav_rotation": rotation.may_view(current),
+        "nav_reports": reports.may_read(current),
     }
 
 

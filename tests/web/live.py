@@ -108,6 +108,7 @@ def every_page(live: LiveServer) -> dict[str, str]:
         "calendar": "/calendar",
         "sandbox": "/sandbox",
         "rotation": "/rotation",
+        "reports": "/reports",
         "not-found": "/tasks/00000000-0000-0000-0000-000000000000",
     }
     if live.ids.get("poll_instance_id"):

@@ -54,3 +54,22 @@ def test_a_migration_previewed_and_done(page: Any, live: LiveServer) -> None:
     page.click("form[action$='/migrate'] button")
     page.wait_for_selector(".flash-success")
     assert "version 1 → 2" in page.inner_text(".timeline")
+
+
+def test_the_reports_page_draws_its_charts(page: Any, live: LiveServer) -> None:
+    for _ in range(2):  # two approvals completed today, so that a week and a cycle time have figures
+        view = instances.start_instance(live.ctx, SYSTEM, "approval", {"subject": "Report", "divisor": 2})
+        alice = users.actor_for(live.ctx, "alice")
+        tasks.complete_task(live.ctx, alice, view["tasks"][0]["id"], {"approved": True, "comment": "ok"})
+    sign_in(page, live, "admin")
+    switch_language(page, "kk")
+    page.goto(live.url + "/reports")
+    chart = page.locator("#report-weeks figure[data-process='approval'] svg")
+    assert chart.is_visible() and chart.locator("rect.ended").count() == 12  # twelve weeks by default
+    assert page.locator("#report-cycle-times table[data-process='approval'] tr.whole").is_visible()
+    assert page.locator("#report-overdue tbody tr").count() >= 1  # the seeded late approval
+    assert "Есептер" in page.inner_text("h1")
+    shot(page, "48-reports")
+    with page.expect_download() as download:
+        page.click("#report-overdue a[download]")
+    assert download.value.suggested_filename.startswith("overdue-")

@@ -3,6 +3,7 @@
 from .attachment import Attachment
 from .audit import AuditRecord
 from .calendar_transfer import TRANSFER_KINDS, CalendarTransfer
+from .completion_time import CompletionTime, bucket_of
 from .definition import ProcessFile, ProcessModel, ProcessVersion
 from .instance import STATUSES, InstanceValue, ProcessInstance
 from .migration_job import MigrationJob
@@ -21,6 +22,7 @@ __all__ = [
     "AuditRecord",
     "CalendarTransfer",
     "ClosedTask",
+    "CompletionTime",
     "Group",
     "HumanTask",
     "HumanTaskGroup",
@@ -38,4 +40,5 @@ __all__ = [
     "ScheduledStart",
     "User",
     "WaitingTimer",
+    "bucket_of",
 ]

@@ -15,9 +15,11 @@ class ProcessInstance(Base):
     __tablename__ = "process_instances"
     __table_args__ = (
         Index("ix_process_instances_model_status", "model_id", "status"),
-        Index("ix_process_instances_created_at", "created_at"),
+        # With the process: the reports count instances started and ended per week from the index.
+        Index("ix_process_instances_created_at", "created_at", "model_id"),
         Index("ix_process_instances_updated_at", "updated_at"),
         Index("ix_process_instances_started_by", "started_by"),
+        Index("ix_process_instances_ended_at", "ended_at", "model_id"),
     )
 
     id: Mapped[intpk]
@@ -35,6 +37,8 @@ class ProcessInstance(Base):
     business_key: Mapped[str | None] = mapped_column(String(255), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # When it completed or was cancelled: the reports' weeks and cycle times.
+    ended_at: Mapped[datetime | None]
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     version: Mapped[ProcessVersion] = relationship()

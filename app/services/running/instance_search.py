@@ -76,11 +76,10 @@ def _filtered(query: Select, found: InstanceFilter, zone: ZoneInfo) -> Select:
     if found.started_to:
         conditions.append(i.created_at < _day_bounds(found.started_to, zone)[1])
     if found.ended_from or found.ended_to:
-        conditions.append(i.status.in_(ENDED))  # an ended instance was last changed when it ended
         if found.ended_from:
-            conditions.append(i.updated_at >= _day_bounds(found.ended_from, zone)[0])
+            conditions.append(i.ended_at >= _day_bounds(found.ended_from, zone)[0])
         if found.ended_to:
-            conditions.append(i.updated_at < _day_bounds(found.ended_to, zone)[1])
+            conditions.append(i.ended_at < _day_bounds(found.ended_to, zone)[1])
     if found.business_key:
         conditions.append(i.business_key == found.business_key)
     if found.field is not None:

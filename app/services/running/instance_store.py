@@ -34,7 +34,7 @@ from ..modelling.deployments import specs_by_id
 from ..people.users import group_members
 from ..uow import UnitOfWork
 from .search_keys import business_key_of, search_keys, store_values
-from .side_tables import TaskRow, sync_messages, sync_tasks, sync_timers
+from .side_tables import TaskRow, record_completion_times, sync_messages, sync_tasks, sync_timers
 from .states import SUSPENDED
 
 R = TypeVar("R", HumanTask, WaitingTimer)
@@ -72,6 +72,7 @@ _INSTANCE_STATE = (
     "error_element",
     "error_message",
     "updated_at",
+    "ended_at",
 )
 _INSERT_INSTANCE = insert(_INSTANCES)
 _UPDATE_INSTANCE = (
@@ -260,6 +261,8 @@ def capture(
         state.update(status="error", error_element=error.element_id, error_message=error.message)
     elif instance.status not in ("cancelled", SUSPENDED):
         state["status"] = "complete" if snap.completed else "running"
+    ended = state["status"] in ("complete", "cancelled")
+    state["ended_at"] = (instance.ended_at or state["updated_at"]) if ended else None
     return Captured(snap, state, spec_features(workflow))
 
 
@@ -290,16 +293,27 @@ def save_workflow(
     keys = search_keys(ctx, uow, instance.version_id)
     if keys.business_key:
         captured.state["business_key"] = business_key_of(keys, captured.state["data"])
+    completes = captured.state["status"] == "complete" and instance.status != "complete"
     _store_instance(uow, instance, captured.state)
+    connection = uow.session.connection()
+    if completes:
+        record_completion_times(connection, instance, [(None, instance.created_at)], now)
     running = instance.status == "running"
     live = running or instance.status == SUSPENDED  # a suspended instance keeps its rows, held
     # A new instance has no rows to compare with, and a process without, say, message events
     # never has subscriptions: skip those reads and deletes.
-    connection = uow.session.connection()
     open_tasks: list[TaskRow] = []
     if features.human_tasks:
         existing = {} if is_new else (tasks if tasks is not None else tasks_of(uow, instance.id))
-        open_tasks = sync_tasks(uow, connection, instance, snap.human_tasks if live else [], now, existing)
+        open_tasks = sync_tasks(
+            uow,
+            connection,
+            instance,
+            snap.human_tasks if live else [],
+            now,
+            existing,
+            partial(snapshots.completed_among, workflow),
+        )
     if features.timers:
         sync_timers(uow.session, connection, instance, snap.timers if live else [], is_new, timers)
     if features.messages:

@@ -4,7 +4,7 @@ inbox, the scheduler and message routing read these, never the serialized state)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -14,12 +14,14 @@ from sqlalchemy.orm import Session
 
 from ...db.models import (
     ClosedTask,
+    CompletionTime,
     HumanTask,
     HumanTaskGroup,
     MessageSubscription,
     ProcessInstance,
     User,
     WaitingTimer,
+    bucket_of,
 )
 from ...engine.views import TimerView
 from ..audit import json_safe
@@ -57,6 +59,7 @@ _DELETE_TASK = delete(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
 _INSERT_TASK = insert(_TASKS)
 _INSERT_TASK_GROUP = insert(HumanTaskGroup.__table__)
 _INSERT_CLOSED_TASK = insert(ClosedTask.__table__)
+_INSERT_COMPLETION_TIME = insert(CompletionTime.__table__)
 _SET_TASK_DUE = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(due_at=bindparam("new_due"))
 # What a task row takes from its version's spec: rewritten when the instance moves to another version.
 _SPEC_FIELDS = ("element_id", "name", "titles", "lane", "form_schema", "form_ui_schema", "instructions",
@@ -87,7 +90,9 @@ def sync_tasks(
     views: list,
     now: datetime,
     existing: Mapping[str, TaskRow],
+    completed_among: Callable[[list[str]], set[str]],
 ) -> list[TaskRow]:
+    """`completed_among`: which of the given task ids the workflow holds as completed."""
     current = {view.task_id: view for view in views}
     gone = [task_id for task_id in existing if task_id not in current]
     if gone:
@@ -102,6 +107,8 @@ def sync_tasks(
             for task_id in gone
         ]
         connection.execute(_INSERT_CLOSED_TASK, closed[0] if len(closed) == 1 else closed)
+        done = [(existing[t].element_id, existing[t].created_at) for t in completed_among(gone)]
+        record_completion_times(connection, instance, done, now)
     reserved_for = _user_ids(uow, {v.assignee for v in views if v.assignee and v.task_id not in existing})
     open_tasks: list[TaskRow] = []
     new_rows: list[TaskRow] = []
@@ -146,6 +153,31 @@ def sync_tasks(
         if groups:
             connection.execute(_INSERT_TASK_GROUP, groups)
     return open_tasks
+
+
+def record_completion_times(
+    connection: Connection,
+    instance: ProcessInstance,
+    completed: Sequence[tuple[str | None, datetime]],
+    now: datetime,
+) -> None:
+    """How long each (element, opened at) took until `now`; element None for the whole instance."""
+    if not completed:
+        return
+    rows = []
+    for element_id, opened_at in completed:
+        seconds = max(0, round((now - opened_at).total_seconds()))
+        rows.append(
+            {
+                "instance_id": instance.id,
+                "model_id": instance.model_id,
+                "element_id": element_id,
+                "completed_at": now,
+                "seconds": seconds,
+                "bucket": bucket_of(seconds),
+            }
+        )
+    connection.execute(_INSERT_COMPLETION_TIME, rows[0] if len(rows) == 1 else rows)
 
 
 def _user_ids(uow: UnitOfWork, usernames: set[str]) -> dict[str, int]:
