@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.db.models import AuditRecord
+from app.db.models import AuditRecord, HumanTaskGroup
 from app.errors import Conflict, Forbidden
 from app.services.modelling import deployments
 from app.services.people.users import SYSTEM
@@ -169,3 +169,21 @@ def test_two_administrators_moving_the_same_version_at_once_move_each_instance_o
     assert moved == dict.fromkeys(started, 1)
     views = [bulk_migration.get_job(ctx, admin, job) for job in jobs]
     assert sum(v["moved"] for v in views) == 40 and all(v["status"] == "done" for v in views)
+
+
+def test_a_moved_task_takes_the_other_groups_its_new_version_names(ctx, waiting):
+    """Version 4 lets the secretariat take the review too: once moved, a secretary may."""
+    make_user(ctx, "sam", ["secretariat"])
+    files = approval_files("v1")
+    files["approval.bpmn"] = files["approval.bpmn"].replace(
+        b'<spiffworkflow:property name="due_at" value="review_due"/>',
+        b'<spiffworkflow:property name="due_at" value="review_due"/>\n'
+        b'          <spiffworkflow:property name="other_groups" value="secretariat"/>',
+    )
+    assert deployments.deploy(ctx, SYSTEM, files).version == 4
+    migration.migrate_instance(ctx, waiting["admin"], waiting["instance_id"], 4)
+    with ctx.uow() as uow:
+        groups = uow.session.scalars(
+            select(HumanTaskGroup.group_name).where(HumanTaskGroup.task_id == waiting["task_id"])
+        )
+        assert list(groups) == ["secretariat"]

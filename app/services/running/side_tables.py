@@ -58,6 +58,9 @@ _SUBSCRIPTIONS = MessageSubscription.__table__
 _DELETE_TASK = delete(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
 _INSERT_TASK = insert(_TASKS)
 _INSERT_TASK_GROUP = insert(HumanTaskGroup.__table__)
+_DELETE_TASK_GROUPS = delete(HumanTaskGroup.__table__).where(
+    HumanTaskGroup.__table__.c.task_id == bindparam("task_id")
+)
 _INSERT_CLOSED_TASK = insert(ClosedTask.__table__)
 _INSERT_COMPLETION_TIME = insert(CompletionTime.__table__)
 _SET_TASK_DUE = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(due_at=bindparam("new_due"))
@@ -241,7 +244,8 @@ def sync_messages(connection: Connection, instance: ProcessInstance, waits: list
 
 def refresh_task_specs(connection: Connection, views: list) -> None:
     """Give the open task rows what the instance's (new) version says of their steps: element,
-    titles, lane, form and instructions; who holds each task stays."""
+    titles, lane, form, instructions and the other groups that may take them; who holds each
+    task stays."""
     if views:
         connection.execute(
             _SET_TASK_SPEC,
@@ -250,3 +254,12 @@ def refresh_task_specs(connection: Connection, views: list) -> None:
                 for v in views
             ],
         )
+        connection.execute(_DELETE_TASK_GROUPS, [{"task_id": v.task_id} for v in views])
+        groups = [
+            {"task_id": v.task_id, "group_name": group}
+            for v in views
+            for group in v.other_groups
+            if group != v.lane
+        ]
+        if groups:
+            connection.execute(_INSERT_TASK_GROUP, groups)
