@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from .engine.clock import Clock, SystemClock, use_clock
+from .errors import Unavailable
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 # The largest id the databases store: ids are INTEGER columns (32 bits on PostgreSQL).
 MAX_ID = 2**31 - 1
@@ -24,15 +30,16 @@ class BoundedIntConverter(IntegerConverter):
         return number
 
 
-
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
     """Build the application: database engine, session factory, services, blueprints, CLI."""
     from . import api
     from .cli.commands import register_commands
     from .db.session import make_engine, make_session_factory
+    from .observability import init_request_log
     from .services.context import ServiceContext
     from .web import init_web
     from .web.errors import routing_error as page_routing_error
+    from .web.errors import unavailable as page_unavailable
 
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
@@ -63,9 +70,45 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # Routing errors reach no blueprint: the API answers in JSON, the pages with a page.
         return api.routing_error(exc) if api.owns(request.path) else page_routing_error(exc)
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(exc: DBAPIError):
+        # The database restarting or out of reach (a connection refused or dropped): 503 with
+        # Retry-After, as when the sandbox is busy. The pool drops its dead connections, and the
+        # next request after the database is back gets a new one: no restart needed.
+        log.warning("the database did not answer: %s", type(exc.orig).__name__ if exc.orig else exc)
+        unavailable = Unavailable("the database is not answering: try again in a few seconds")
+        return api.unavailable(unavailable) if api.owns(request.path) else page_unavailable(unavailable)
+
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
+        """Liveness: the process answers (it does not ask the database)."""
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz():
+        """Readiness: the database answers and has the schema this code needs."""
+        from .db.migrate import head_revision, schema_problem
+
+        problem = schema_problem(engine)
+        if problem is not None:
+            return {"status": "unavailable", "reason": problem}, 503, {"Retry-After": "5"}
+        return {"status": "ready", "revision": head_revision()}
+
+    @app.after_request
+    def _strict_transport(response):
+        # Behind TLS (as the trusted proxy reports it), browsers keep to HTTPS from then on.
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+    if settings.trusted_proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.trusted_proxy_hops
+        proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+        app.wsgi_app = proxied  # type: ignore[method-assign]
+    init_request_log(app)
 
     register_commands(app)
     return app

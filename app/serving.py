@@ -10,8 +10,10 @@ schedulers are safe: each due timer is claimed by exactly one of them.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing.util
 import sys
+import threading
 from collections.abc import Callable
 from functools import partial
 
@@ -23,35 +25,59 @@ from flask import Flask
 SWITCH_INTERVAL_SECONDS = 0.001
 # How long a stopping worker may finish the requests it has before it is killed.
 GRACEFUL_SECONDS = 30
+CALENDAR_REFRESH_SECONDS = 30
+log = logging.getLogger(__name__)
 
 
-def _prepare(app: Flask, scheduler: bool) -> Callable[[], None] | None:
-    """Load the administrators' working-day transfers into the calendar and, when asked, start a
-    timer scheduler for the app's database; returns the function that stops it."""
+def _prepare(app: Flask, scheduler: bool) -> Callable[[], None]:
+    """Keep the administrators' working-day transfers loaded into the calendar and, when asked,
+    start a timer scheduler for the app's database; returns the function that stops them."""
     from .scheduler import TimerScheduler
-    from .services.time.calendar_transfers import refresh_calendar
 
     services = app.extensions["services"]
-    refresh_calendar(services)
+    stop_refreshing = threading.Event()
+    threading.Thread(
+        target=_refresh_calendar, args=(services, stop_refreshing), name="calendar-refresh", daemon=True
+    ).start()
     if not scheduler:
-        return None
+        return stop_refreshing.set
     timer_scheduler = TimerScheduler(services)
     timer_scheduler.start()
-    return timer_scheduler.shutdown
+
+    def stop() -> None:
+        stop_refreshing.set()
+        timer_scheduler.shutdown()
+
+    return stop
+
+
+def _refresh_calendar(services, stop: threading.Event) -> None:
+    """Load the transfers now and every CALENDAR_REFRESH_SECONDS: a transfer recorded through
+    another worker or server reaches this one's deadlines. A database that is down or not yet
+    migrated is logged and tried again (readiness reports it); the worker serves meanwhile."""
+    from .services.time.calendar_transfers import refresh_calendar
+
+    while True:
+        try:
+            refresh_calendar(services)
+        except Exception as exc:  # noqa: BLE001 - the next round tries again
+            log.warning("working-day transfers not loaded: %s: %s", type(exc).__name__, exc)
+        if stop.wait(CALENDAR_REFRESH_SECONDS):
+            return
 
 
 def worker_app(scheduler: bool) -> Flask:
     """The application of one worker process, configured from the environment like
     `create_app()` (DATABASE_URL, SECRET_KEY, ...); its scheduler stops when the worker exits."""
     from . import create_app
+    from .observability import configure_logging
 
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     app = create_app()
-    stop = _prepare(app, scheduler)
-    if stop is not None:
-        # A worker is a multiprocessing child, which ends without running atexit handlers but
-        # runs these finalizers.
-        multiprocessing.util.Finalize(None, stop, exitpriority=10)
+    configure_logging(app.extensions["services"].settings)
+    # A worker is a multiprocessing child, which ends without running atexit handlers but runs
+    # these finalizers.
+    multiprocessing.util.Finalize(None, _prepare(app, scheduler), exitpriority=10)
     return app
 
 

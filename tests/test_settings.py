@@ -69,3 +69,42 @@ def test_script_limits_come_from_the_environment():
 def test_script_limits_that_cannot_work_are_refused(env):
     with pytest.raises(ValueError, match=next(iter(env))):
         Settings.from_env(env)
+
+
+def test_the_embedded_default_makes_its_secret_key_once_and_keeps_it(tmp_path):
+    first = Settings.from_env({"INSTANCE_PATH": str(tmp_path)})
+    again = Settings.from_env({"INSTANCE_PATH": str(tmp_path)})
+    assert first.secret_key == again.secret_key and len(first.secret_key) == 64
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+    assert first.database_url == f"sqlite:///{tmp_path / 'workflow.sqlite3'}"
+    assert Settings.from_env({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "given"}).secret_key == "given"
+
+
+def test_processes_starting_together_agree_on_the_key(tmp_path):
+    import subprocess
+    import sys
+
+    code = "from pathlib import Path; from app.settings import instance_secret_key as k; print(k(Path(%r)))"
+    starting = [
+        subprocess.Popen([sys.executable, "-c", code % str(tmp_path)], stdout=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    keys = {process.communicate(timeout=60)[0].strip() for process in starting}
+    assert len(keys) == 1 and len(keys.pop()) == 64
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret_key"]  # no drafts left
+
+
+def test_production_needs_its_secrets_and_makes_up_nothing(tmp_path):
+    from app.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="needs SECRET_KEY and DATABASE_URL set"):
+        Settings.from_env({"APP_ENV": "production", "INSTANCE_PATH": str(tmp_path)})
+    with pytest.raises(SettingsError, match="needs DATABASE_URL set"):
+        Settings.from_env({"APP_ENV": "production", "SECRET_KEY": "k"})
+    assert not (tmp_path / "secret_key").exists()
+    settings = Settings.from_env({"APP_ENV": "production", "SECRET_KEY": "k", "DATABASE_URL": "sqlite:///x"})
+    assert settings.production and settings.log_format == "json"
+    with pytest.raises(SettingsError, match="APP_ENV must be one of"):
+        Settings.from_env({"APP_ENV": "staging"})
+    with pytest.raises(SettingsError, match="LOG_FORMAT"):
+        Settings.from_env({"LOG_FORMAT": "xml", "INSTANCE_PATH": str(tmp_path)})

@@ -41,10 +41,15 @@ def error_response(code: str, message: str, status: int, details: list | None = 
 
 @bp.errorhandler(AppError)
 def _app_error(exc: AppError):
-    status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400)
-    response = error_response(exc.code, exc.message, status, exc.details)
     if isinstance(exc, Unavailable):
-        response.headers["Retry-After"] = str(exc.retry_after)
+        return unavailable(exc)
+    status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400)
+    return error_response(exc.code, exc.message, status, exc.details)
+
+
+def unavailable(exc: Unavailable):
+    response = error_response(exc.code, exc.message, 503, exc.details)
+    response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 

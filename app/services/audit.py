@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,9 @@ def json_safe(value: Any) -> Any:
 
 
 _INSERT = insert(AuditRecord.__table__)
+# The id of the HTTP request being served, set by the web adapter: the records it writes carry it,
+# so that a record leads to the request's log line. None for the scheduler and the CLI.
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 def record(
@@ -42,6 +46,7 @@ def record(
             "task_id": task_id,
             "element_id": element_id,
             "details": details or {},  # the JSON column stores dates as text (make_engine)
+            "request_id": REQUEST_ID.get(),
         },
     )
 

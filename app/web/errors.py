@@ -49,11 +49,15 @@ def error_page(status: int, detail: str = ""):
 def _app_error(exc: AppError):
     if isinstance(exc, Unauthorized):
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
-    status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400)
-    page = error_page(status)
     if isinstance(exc, Unavailable):
-        return page[0], status, {"Retry-After": str(exc.retry_after)}
-    return page
+        return unavailable(exc)
+    status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400)
+    return error_page(status)
+
+
+def unavailable(exc: Unavailable):
+    page, status = error_page(503)
+    return page, status, {"Retry-After": str(exc.retry_after)}
 
 
 @bp.errorhandler(HTTPException)

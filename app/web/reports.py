@@ -45,10 +45,8 @@ def _period() -> tuple[reports.Period, dict[str, str]]:
         return reports.period_of(today), problems
 
 
-
-
 def duration(seconds: float) -> str:
-    """ "2 h", "3 d" in the reader's language: one unit, rounded, as a report needs."""
+    """A duration in the reader's language in one unit, rounded ("2 h", "3 d"), as a report needs."""
     return format_timedelta(timedelta(seconds=seconds), threshold=1.5, format="short", locale=get_locale())
 
 

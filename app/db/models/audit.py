@@ -21,3 +21,5 @@ class AuditRecord(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     element_id: Mapped[str | None] = mapped_column(String(255))
     details: Mapped[json_value] = mapped_column(default=dict)
+    # The HTTP request that made the change (its X-Request-ID), as its log line has it.
+    request_id: Mapped[str | None] = mapped_column(String(64))
