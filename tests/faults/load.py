@@ -1,0 +1,129 @@
+"""The scale-out test's load: Council polls run through the REST API of two servers at once (the
+Secretariat prepares, the Chairman agrees, members cast ballots until the poll is decided), each
+request sent to the next server, and sent again elsewhere when a server is down or busy.
+
+Every answer is counted by kind and by second; every completion answered 2xx is remembered, to be
+found in the database afterwards."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+
+POLL_START = {"process_model": "council_poll", "data": {}}
+PREPARED = {
+    "poll_question": "Adopt the address of the Assembly?",
+    "poll_deadline": "2099-12-30T18:30:00+05:00",
+    "convened_by": "chairman",
+    "convening_reference": "Instruction No. 7",
+}
+
+
+@dataclass
+class Tally:
+    started: float = field(default_factory=time.monotonic)
+    answers: Counter = field(default_factory=Counter)  # kind -> count
+    per_second: Counter = field(default_factory=Counter)  # whole second since start -> 2xx answers
+    completed: list[tuple[str, str]] = field(default_factory=list)  # (task id, username), 2xx only
+    polls: list[int] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, kind: str, ok: bool) -> None:
+        with self.lock:
+            self.answers[kind] += 1
+            if ok:
+                self.per_second[int(time.monotonic() - self.started)] += 1
+
+
+class Client:
+    """Requests to the servers in turn; a refused connection or a 503 is sent to the next one."""
+
+    def __init__(self, servers: list[tuple[str, int]], tokens: dict[str, str], tally: Tally) -> None:
+        self.servers = servers
+        self.tokens = tokens
+        self.tally = tally
+        self._turn = count()
+
+    def call(
+        self, method: str, path: str, user: str, body: Any = None, *, give_up_after: float = 60
+    ) -> tuple[int, Any]:
+        deadline = time.monotonic() + give_up_after
+        while True:
+            host, port = self.servers[next(self._turn) % len(self.servers)]
+            connection = http.client.HTTPConnection(host, port, timeout=15)
+            try:
+                payload = json.dumps(body) if body is not None else None
+                headers = {"Authorization": f"Bearer {self.tokens[user]}", "Content-Type": "application/json"}
+                connection.request(method, path, body=payload, headers=headers)
+                response = connection.getresponse()
+                status, text = response.status, response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                self.tally.note(f"connection: {type(exc).__name__}", ok=False)
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+                continue
+            finally:
+                connection.close()
+            self.tally.note(str(status), ok=200 <= status < 300)
+            if status == 503 and time.monotonic() < deadline:
+                time.sleep(min(float(response.getheader("Retry-After") or 1), 1.0))
+                continue
+            return status, json.loads(text) if text else None
+
+
+def run_poll(client: Client, council: list[str], needed: int) -> None:
+    """One poll from start to decision: `needed` members vote for, which decides it."""
+    status, started = client.call("POST", "/api/v1/process-instances", "secretary", POLL_START)
+    if status != 201:
+        return
+    instance_id = started["id"]
+    with client.tally.lock:
+        client.tally.polls.append(instance_id)
+    _complete_the(client, instance_id, "Task_PreparePoll", "secretary", PREPARED)
+    _complete_the(client, instance_id, "Task_ChairmanAgreement", "chairman", {"chairman_decision": "agree"})
+    status, view = client.call("GET", f"/api/v1/process-instances/{instance_id}", "secretary")
+    ballots = {
+        task["assignee"]: task["id"] for task in view.get("tasks", []) if task["name"] == "Task_CastBallot"
+    }
+    for member in council[:needed]:
+        if member in ballots:
+            _complete(client, ballots[member], member, {"vote": "for"})
+
+
+def _complete_the(client: Client, instance_id: int, element: str, user: str, data: dict) -> None:
+    status, view = client.call("GET", f"/api/v1/process-instances/{instance_id}", user)
+    for task in view.get("tasks", []) if status == 200 else []:
+        if task["name"] == element:
+            _complete(client, task["id"], user, data)
+
+
+def _complete(client: Client, task_id: str, user: str, data: dict) -> None:
+    status, _ = client.call("POST", f"/api/v1/tasks/{task_id}/complete", user, {"data": data})
+    if 200 <= status < 300:
+        with client.tally.lock:
+            client.tally.completed.append((task_id, user))
+
+
+def load(client: Client, council: list[str], needed: int, threads: int, seconds: float) -> None:
+    """`threads` clients each running polls one after another for `seconds`."""
+    stop_at = time.monotonic() + seconds
+
+    def worker() -> None:
+        while time.monotonic() < stop_at:
+            try:
+                run_poll(client, council, needed)
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.5)  # every server unreachable for a minute: counted, and go on
+
+    running = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
