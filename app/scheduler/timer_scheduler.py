@@ -24,11 +24,15 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from ..services.context import ServiceContext
+from ..services.running import bulk_migration
 from ..services.time import calendar_transfers, rotation, timer_starts, timer_wakeups, timers
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "timers.poll"
+MIGRATION_JOBS_JOB_ID = "migration-jobs.resume"
+# How often a scheduler looks for migration jobs whose process died (bulk_migration.STALLED_AFTER).
+MIGRATION_JOBS_SECONDS = 30
 # Another process's new timer is only seen at a poll: keep it well under the one-second lateness
 # the deadlines allow. The poll itself is one cheap indexed read when nothing is due.
 DEFAULT_POLL_SECONDS = 0.5
@@ -90,6 +94,13 @@ class TimerScheduler:
             coalesce=True,
             misfire_grace_time=None,
         )
+        self._scheduler.add_job(
+            self._resume_migration_jobs,
+            IntervalTrigger(seconds=MIGRATION_JOBS_SECONDS, timezone=UTC),
+            id=MIGRATION_JOBS_JOB_ID,
+            max_instances=1,
+            coalesce=True,
+        )
         self._remove_listener = timer_wakeups.on_timer_stored(self.ctx, self.wake_for)
         log.info("timer scheduler %s started, %d fire thread(s)", self.name, self.fire_threads)
         self._scheduler.start()  # returns at shutdown when blocking
@@ -140,10 +151,22 @@ class TimerScheduler:
     @property
     def next_run_time(self) -> datetime | None:
         """When the next pass is planned (the poll or the earliest wake-up)."""
-        times = [job.next_run_time for job in self._scheduler.get_jobs() if job.next_run_time]
+        times = [
+            job.next_run_time
+            for job in self._scheduler.get_jobs()
+            if job.next_run_time and job.id != MIGRATION_JOBS_JOB_ID
+        ]
         return min(times, default=None)
 
     # --- the job ----------------------------------------------------------------------------
+
+    def _resume_migration_jobs(self) -> None:
+        """Jobs moving instances to another version whose process died go on here."""
+        try:
+            for job_id in bulk_migration.resume_stalled(self.ctx):
+                log.warning("timer scheduler %s: took over migration job %s", self.name, job_id)
+        except Exception:
+            log.exception("timer scheduler %s: looking for stalled migration jobs failed", self.name)
 
     def _run_woken(self, job_id: str) -> None:
         with self._lock:

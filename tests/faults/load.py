@@ -32,6 +32,7 @@ class Tally:
     per_second: Counter = field(default_factory=Counter)  # whole second since start -> 2xx answers
     completed: list[tuple[str, str]] = field(default_factory=list)  # (task id, username), 2xx only
     polls: list[int] = field(default_factory=list)
+    timers_by_scheduler: dict[str, int] = field(default_factory=dict)  # filled by the checks
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, kind: str, ok: bool) -> None:

@@ -43,7 +43,9 @@ SECRET = "scale-out-secret-key-0123456789abcdef0123456789abcdef"
 COUNCIL = [f"member{n:02d}" for n in range(1, 13)]
 NEEDED = 8  # two thirds of twelve: the poll is decided, the other ballots withdrawn
 TIMERS = 40
+BURST = 15
 LEASE = 5
+CUT_AT = 0.6  # of the load's time: when the scheduler is cut off
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,8 +101,8 @@ def run(pg_url: str, seconds: float, threads: int) -> dict[str, Any]:
         finally:
             for process in servers + schedulers:
                 _stop(process)
-    figures.update(_figures(tally, events, seconds))
     problems = _checks(ctx, tally, timer_ids)
+    figures.update(_figures(tally, events, seconds))
     app.extensions["db_engine"].dispose()
     return {"figures": figures, "problems": problems}
 
@@ -132,9 +134,12 @@ def _short_timers(ctx, seconds: float) -> list[int]:
     xml = (PROJECT / "tests" / "fixtures" / "timer_intermediate.bpmn").read_text()
     xml = xml.replace('"PT1H"', "wait").replace('id="timer_intermediate"', 'id="short_timer"')
     deployments.deploy(ctx, SYSTEM, {"short_timer.bpmn": xml.encode()})
-    waits = (2 + n * (seconds - 2) / TIMERS for n in range(TIMERS))
+    spread = [2 + n * (seconds - 2) / TIMERS for n in range(TIMERS)]
+    # A burst due just before the scheduler is cut off: it is then likely to hold claims mid-batch.
+    burst = [seconds * CUT_AT - 0.3] * BURST
     return [
-        instances.start_instance(ctx, SYSTEM, "short_timer", {"wait": f"PT{w:.1f}S"})["id"] for w in waits
+        instances.start_instance(ctx, SYSTEM, "short_timer", {"wait": f"PT{w:.1f}S"})["id"]
+        for w in spread + burst
     ]
 
 
@@ -200,7 +205,7 @@ def _faults(
     servers[0] = _start_web(web, env, port)
     _wait_ready(web.address, port)
     events["web server killed"]["ended"] = now()
-    at(0.6)
+    at(CUT_AT)
     events["scheduler cut off"] = {"began": now()}
     scheduler_host.cut()
     time.sleep(LEASE * 2)
@@ -257,6 +262,7 @@ def _figures(tally: Tally, events: dict[str, Any], seconds: float) -> dict[str, 
         "answers by kind": dict(sorted(tally.answers.items())),
         "polls started": len(tally.polls),
         "completions answered 2xx": len(tally.completed),
+        "timers fired by each scheduler": sorted(tally.timers_by_scheduler.values()),
         "faults": events,
     }
     for event in events.values():
@@ -289,9 +295,9 @@ def _checks(ctx, tally: Tally, timer_ids: list[int]) -> list[str]:
         lost = [task for task, _ in tally.completed if task not in completions]
         if lost:
             problems.append(f"completions answered 2xx but not stored: {lost[:5]}")
-        fired = Counter(
-            session.scalars(select(AuditRecord.instance_id).where(AuditRecord.action == "timer.fired"))
-        )
+        fired_records = session.scalars(select(AuditRecord).where(AuditRecord.action == "timer.fired")).all()
+        fired = Counter(record.instance_id for record in fired_records)
+        tally.timers_by_scheduler = dict(Counter(record.details.get("scheduler") for record in fired_records))
         wrong = {i: fired.get(i, 0) for i in timer_ids if fired.get(i, 0) != 1}
         if wrong:
             problems.append(

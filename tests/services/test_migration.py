@@ -13,6 +13,7 @@ from app.services.people.users import SYSTEM
 from app.services.running import instances, migration, suspension
 from app.services.work import tasks
 from tests.conftest import APPROVAL, make_user, read_fixture
+from tests.scheduler.conftest import wait_until
 
 STAMP = """    <bpmn:sequenceFlow id="Flow_ToEnd" sourceRef="Script_Record" targetRef="Script_Stamp"/>
     <bpmn:scriptTask id="Script_Stamp" name="Stamp the outcome">
@@ -137,9 +138,8 @@ def test_a_bulk_migration_where_one_instance_fails_midway(ctx, waiting, monkeypa
     assert failure["instance_id"] == broken and "disk is full" in failure["message"]
     assert instances.get_instance(ctx, SYSTEM, broken)["version"] == 4  # unchanged
     assert {instances.get_instance(ctx, SYSTEM, i)["version"] for i in started if i != broken} == {2}
-    again = bulk_migration.run_job(ctx, admin, job_id)  # run twice, as two admins at once would
-    assert again["moved"] == 199 and again["done"] == 400  # the second pass moved nothing more
-    assert {r["outcome"] for r in again["results"][200:] if r["instance_id"] != broken} == {"refused"}
+    again = bulk_migration.run_job(ctx, admin, job_id)  # run again: what has a result is not retried
+    assert (again["moved"], again["done"], again["failed"]) == (199, 200, 1)
 
 
 def test_two_administrators_moving_the_same_version_at_once_move_each_instance_once(ctx, waiting):
@@ -187,3 +187,36 @@ def test_a_moved_task_takes_the_other_groups_its_new_version_names(ctx, waiting)
             select(HumanTaskGroup.group_name).where(HumanTaskGroup.task_id == waiting["task_id"])
         )
         assert list(groups) == ["secretariat"]
+
+
+def test_a_job_whose_process_died_is_taken_over_where_it_stopped(ctx, clock, waiting):
+    """The server running a job restarted after moving 3 of 10: a scheduler takes the job over
+    once its heartbeat is a minute old, exactly once, and moves the other 7."""
+    from datetime import timedelta
+
+    from app.db.models import MigrationJob
+    from app.services.running import bulk_migration
+
+    admin = waiting["admin"]
+    deployments.deploy(ctx, SYSTEM, approval_files("v1"))  # version 4, like version 1
+    started = [
+        instances.start_instance(ctx, SYSTEM, "approval", {"subject": f"S{n}", "divisor": 4})["id"]
+        for n in range(10)
+    ]
+    job_id = bulk_migration.create_job(ctx, admin, "approval", 4, 2)
+    for instance_id in started[:3]:  # what the dead process did before it died
+        migration.migrate_instance(ctx, admin, instance_id, 2)
+    with ctx.uow(write=True) as uow:
+        job = uow.session.get(MigrationJob, job_id)
+        job.results = [{"instance_id": i, "outcome": "moved", "message": None} for i in started[:3]]
+        job.runner, job.heartbeat_at = "dead-host:1:00000000", ctx.now()
+        uow.commit()
+    assert bulk_migration.resume_stalled(ctx) == []  # its heartbeat is fresh
+    clock.advance(timedelta(seconds=61))
+    taken = bulk_migration.resume_stalled(ctx)
+    assert taken == [job_id] and bulk_migration.resume_stalled(ctx) == []  # taken once
+    wait_until(lambda: bulk_migration.get_job(ctx, admin, job_id)["status"] == "done", timeout=60)
+    view = bulk_migration.get_job(ctx, admin, job_id)
+    assert (view["done"], view["moved"]) == (10, 10)
+    assert [r["instance_id"] for r in view["results"]] == started  # each once, in order
+    assert {instances.get_instance(ctx, SYSTEM, i)["version"] for i in started} == {2}

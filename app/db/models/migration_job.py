@@ -24,3 +24,7 @@ class MigrationJob(Base):
     results: Mapped[json_value] = mapped_column(default=list)  # {instance_id, outcome, message}
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    # The process moving the instances, and when it last wrote a result: a job whose process died
+    # (a server restarted) stops writing, and a scheduler takes it over where it stopped.
+    runner: Mapped[str | None] = mapped_column(String(64))
+    heartbeat_at: Mapped[datetime | None]

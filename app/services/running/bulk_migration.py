@@ -5,25 +5,41 @@ the process that took the request, each with `migration.migrate_instance`: its o
 under the instance's row lock. One instance that cannot move (refused) or whose move fails does not
 stop the others. Two jobs over the same instances at once move each instance once: the second finds
 it on the target version already and reports it refused.
+
+The process running a job writes a heartbeat with each result. When it dies (a server restarted
+mid-job), the heartbeat stops; after STALLED_AFTER a scheduler (`resume_stalled`) takes the job
+over, atomically, and moves the instances it had not reached yet.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 
 from ...db.models import MigrationJob, ProcessInstance, ProcessVersion
 from ...errors import AppError, Conflict, InvalidInput, NotFound
 from .. import audit
 from ..context import ServiceContext
-from ..people.users import Actor
+from ..people import users
+from ..people.users import SYSTEM, Actor
 from .migration import MOVABLE_STATUSES, migrate_instance
 
 log = logging.getLogger(__name__)
 MOVED, REFUSED, FAILED = "moved", "refused", "failed"
+STALLED_AFTER = timedelta(seconds=60)
+# This process, as a job's runner.
+RUNNER = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class _TakenOver(Exception):
+    """Another process runs the job now (this one was thought dead): stop."""
 
 
 def job_view(job: MigrationJob) -> dict[str, Any]:
@@ -105,33 +121,87 @@ def create_job(ctx: ServiceContext, actor: Actor, model_id: str, from_version: i
 
 
 def run_job(ctx: ServiceContext, actor: Actor, job_id: int) -> dict[str, Any]:
-    """Move the job's instances one by one, writing each result as it comes."""
-    with ctx.uow() as uow:
+    """Move the job's instances one by one, writing each result as it comes; instances with a
+    result already (a job taken over) are not moved again."""
+    with ctx.uow(write=True) as uow:
         job = uow.session.get(MigrationJob, job_id)
         if job is None:
             raise NotFound(f"migration job {job_id} not found")
-        ids, to_version = list(job.instance_ids or []), job.to_version
-    for instance_id in ids:
-        try:
-            migrate_instance(ctx, actor, instance_id, to_version)
-            result = {"instance_id": instance_id, "outcome": MOVED, "message": None}
-        except (Conflict, NotFound) as exc:
-            result = {"instance_id": instance_id, "outcome": REFUSED, "message": exc.message}
-        except Exception as exc:  # noqa: BLE001 - one instance's failure must not stop the others
-            log.exception("moving instance %s failed", instance_id)
-            message = exc.message if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
-            result = {"instance_id": instance_id, "outcome": FAILED, "message": message}
-        _record(ctx, job_id, result, last=instance_id == ids[-1])
+        done = {result["instance_id"] for result in job.results or []}
+        ids = [i for i in job.instance_ids or [] if i not in done]
+        to_version = job.to_version
+        job.runner, job.heartbeat_at = RUNNER, ctx.now()
+        if not ids and job.status == "running":
+            job.status, job.finished_at = "done", ctx.now()
+        uow.commit()
+    try:
+        for instance_id in ids:
+            _record(ctx, job_id, _move(ctx, actor, instance_id, to_version), last=instance_id == ids[-1])
+    except _TakenOver:
+        log.warning("migration job %s: taken over by another process", job_id)
     return get_job(ctx, actor, job_id)
+
+
+def _move(ctx: ServiceContext, actor: Actor, instance_id: int, to_version: int) -> dict[str, Any]:
+    try:
+        migrate_instance(ctx, actor, instance_id, to_version)
+        return {"instance_id": instance_id, "outcome": MOVED, "message": None}
+    except (Conflict, NotFound) as exc:
+        return {"instance_id": instance_id, "outcome": REFUSED, "message": exc.message}
+    except Exception as exc:  # noqa: BLE001 - one instance's failure must not stop the others
+        log.exception("moving instance %s failed", instance_id)
+        message = exc.message if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
+        return {"instance_id": instance_id, "outcome": FAILED, "message": message}
 
 
 def _record(ctx: ServiceContext, job_id: int, result: dict[str, Any], *, last: bool) -> None:
     with ctx.uow(write=True) as uow:
         job = uow.session.get(MigrationJob, job_id)
+        if job.runner != RUNNER:
+            raise _TakenOver
         job.results = [*(job.results or []), result]
+        job.heartbeat_at = ctx.now()
         if last:
             job.status, job.finished_at = "done", ctx.now()
         uow.commit()
+
+
+def resume_stalled(ctx: ServiceContext) -> list[int]:
+    """Take over the running jobs whose process stopped writing (each by one process only: the
+    claim is a conditional update) and go on with them in threads; their ids."""
+    now = ctx.now()
+    cutoff = now - STALLED_AFTER
+    job = MigrationJob
+    stalled = and_(
+        job.status == "running",
+        or_(job.heartbeat_at < cutoff, and_(job.heartbeat_at.is_(None), job.created_at < cutoff)),
+    )
+    taken: list[tuple[int, str]] = []
+    with ctx.uow(write=True) as uow:
+        for job_id, requested_by in uow.session.execute(
+            select(job.id, job.requested_by).where(stalled)
+        ).all():
+            claim = update(job).where(job.id == job_id, stalled).values(runner=RUNNER, heartbeat_at=now)
+            if uow.session.execute(claim).rowcount == 1:
+                taken.append((job_id, requested_by))
+                audit.record(uow, at=now, actor=SYSTEM.username, action="migration.job_resumed",
+                             details={"job": job_id, "runner": RUNNER})  # fmt: skip
+        uow.commit()
+    for job_id, requested_by in taken:
+        actor = _actor_of(ctx, requested_by)
+        threading.Thread(
+            target=run_job, args=(ctx, actor, job_id), name=f"migration-job-{job_id}", daemon=True
+        ).start()
+    return [job_id for job_id, _ in taken]
+
+
+def _actor_of(ctx: ServiceContext, username: str) -> Actor:
+    """Who asked for the job, when still an administrator; else the system."""
+    try:
+        actor = users.actor_for(ctx, username)
+    except AppError:
+        return SYSTEM
+    return actor if actor.is_admin else SYSTEM
 
 
 def start_job(ctx: ServiceContext, actor: Actor, model_id: str, from_version: int, to_version: int) -> dict:
