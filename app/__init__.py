@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
+from flask import Flask, g, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, ValidationError
@@ -76,7 +76,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # The database restarting or out of reach (a connection refused or dropped): 503 with
         # Retry-After, as when the sandbox is busy. The pool drops its dead connections, and the
         # next request after the database is back gets a new one: no restart needed.
-        log.warning("the database did not answer: %s", type(exc.orig).__name__ if exc.orig else exc)
+        # Besides a lost connection, the same errors are a deadlock, a lock or statement timeout,
+        # SQLite busy: worth a retry too. What it was is logged, with where, for the operators.
+        log.warning("the database could not serve the request: %s", exc.orig or exc, exc_info=True)
+        g.task_counts = {}  # the page's navigation must not ask the database again
         unavailable = Unavailable("the database is not answering: try again in a few seconds")
         return api.unavailable(unavailable) if api.owns(request.path) else page_unavailable(unavailable)
 
@@ -108,7 +111,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         hops = settings.trusted_proxy_hops
         proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
         app.wsgi_app = proxied  # type: ignore[method-assign]
-    init_request_log(app)
+    init_request_log(app, trust_given_ids=settings.trusted_proxy_hops > 0)
 
     register_commands(app)
     return app

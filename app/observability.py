@@ -43,10 +43,13 @@ def configure_logging(settings: Settings, level: str = "INFO") -> None:
     logging.getLogger("app").setLevel(level)
 
 
-def init_request_log(app: Flask) -> None:
+def init_request_log(app: Flask, *, trust_given_ids: bool) -> None:
+    """`trust_given_ids`: keep the id a request comes with (behind trusted proxies, which set
+    it); else every request gets one of ours, so that no client can write what audit records say."""
+
     @app.before_request
     def _start() -> None:
-        given = request.headers.get(REQUEST_ID_HEADER, "")
+        given = request.headers.get(REQUEST_ID_HEADER, "") if trust_given_ids else ""
         g.request_id = given if _GIVEN_ID.match(given) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
         g.request_id_token = REQUEST_ID.set(g.request_id)

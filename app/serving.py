@@ -35,6 +35,7 @@ def _prepare(app: Flask, scheduler: bool) -> Callable[[], None]:
     from .scheduler import TimerScheduler
 
     services = app.extensions["services"]
+    _load_calendar(services)  # before the first request computes a deadline
     stop_refreshing = threading.Event()
     threading.Thread(
         target=_refresh_calendar, args=(services, stop_refreshing), name="calendar-refresh", daemon=True
@@ -52,18 +53,20 @@ def _prepare(app: Flask, scheduler: bool) -> Callable[[], None]:
 
 
 def _refresh_calendar(services, stop: threading.Event) -> None:
-    """Load the transfers now and every CALENDAR_REFRESH_SECONDS: a transfer recorded through
+    """Load the transfers again every CALENDAR_REFRESH_SECONDS: a transfer recorded through
     another worker or server reaches this one's deadlines. A database that is down or not yet
     migrated is logged and tried again (readiness reports it); the worker serves meanwhile."""
+    while not stop.wait(CALENDAR_REFRESH_SECONDS):
+        _load_calendar(services)
+
+
+def _load_calendar(services) -> None:
     from .services.time.calendar_transfers import refresh_calendar
 
-    while True:
-        try:
-            refresh_calendar(services)
-        except Exception as exc:  # noqa: BLE001 - the next round tries again
-            log.warning("working-day transfers not loaded: %s: %s", type(exc).__name__, exc)
-        if stop.wait(CALENDAR_REFRESH_SECONDS):
-            return
+    try:
+        refresh_calendar(services)
+    except Exception as exc:  # noqa: BLE001 - the next round tries again
+        log.warning("working-day transfers not loaded: %s: %s", type(exc).__name__, exc)
 
 
 def worker_app(scheduler: bool) -> Flask:

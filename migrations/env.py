@@ -6,6 +6,7 @@ from alembic import context
 
 from app.db import models  # noqa: F401  (registers every table on Base.metadata)
 from app.db.base import Base
+from app.db.migrate import check_references, references_unenforced
 from app.db.session import make_engine
 from app.settings import Settings
 
@@ -20,11 +21,13 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
+    # `alembic` run by hand: the same care for SQLite as app.db.migrate takes.
     engine = make_engine(Settings.from_env().database_url)
-    with engine.connect() as conn:
+    with engine.connect() as conn, references_unenforced(conn):
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
+            check_references(conn)
 
 
 def run_migrations_offline() -> None:

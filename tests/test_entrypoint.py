@@ -61,7 +61,7 @@ def test_two_migrations_at_once_deploy_each_procedure_once(tmp_path: Path) -> No
 
 
 def test_web_is_ready_logs_json_and_accepts_a_cli_token(tmp_path: Path) -> None:
-    env = environment(tmp_path / "instance", LOG_FORMAT="json", WEB_SCHEDULER="false")
+    env = environment(tmp_path / "instance", LOG_FORMAT="json", WEB_SCHEDULER="false", TRUSTED_PROXY_HOPS="1")
     port = _free_port()
     server = subprocess.Popen(
         [str(ENTRYPOINT), "web"], env={**env, "WEB_PORT": str(port)}, stderr=subprocess.PIPE, text=True

@@ -14,7 +14,9 @@ from app.observability import REQUEST_ID_HEADER
 from tests.conftest import make_user
 
 
-def test_a_request_id_is_answered_logged_and_audited(client, ctx, caplog):
+def test_a_request_id_is_answered_logged_and_audited(settings, clock, ctx, caplog):
+    behind_proxy = create_app(dataclasses.replace(settings, trusted_proxy_hops=1), clock=clock)
+    client = behind_proxy.test_client()
     make_user(ctx, "ops", ["admins"])
     token = client.post("/api/v1/auth/token", json={"username": "ops", "password": "password123"}).get_json()
     with caplog.at_level(logging.INFO, logger="app.requests"):
@@ -35,6 +37,12 @@ def test_a_request_id_is_answered_logged_and_audited(client, ctx, caplog):
     made = client.get("/healthz", headers={REQUEST_ID_HEADER: "not plain; <script>"})
     assert made.headers[REQUEST_ID_HEADER] != "not plain; <script>"
     assert len(made.headers[REQUEST_ID_HEADER]) == 32  # one of ours
+    behind_proxy.extensions["db_engine"].dispose()
+
+
+def test_without_a_trusted_proxy_a_client_cannot_choose_its_request_id(client):
+    answer = client.get("/healthz", headers={REQUEST_ID_HEADER: "forged-id"})
+    assert answer.headers[REQUEST_ID_HEADER] != "forged-id" and len(answer.headers[REQUEST_ID_HEADER]) == 32
 
 
 def test_hsts_and_forwarded_headers_only_from_a_trusted_proxy(settings, clock):

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from ..settings import PROJECT_ROOT
 
@@ -36,27 +36,37 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
-    """One transaction. On SQLite without foreign key enforcement meanwhile: a batch migration
-    rebuilds a table by copying it and dropping the old one, and with enforcement on, the drop
-    would delete every row that refers to it (ON DELETE CASCADE): an instance's tasks, say. The
-    references are checked before the transaction commits."""
-    sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as connection:
-        driver = connection.connection.driver_connection
-        if sqlite:  # outside a transaction, where SQLite honours it
-            driver.execute("PRAGMA foreign_keys=OFF")
-        try:
-            with connection.begin():
-                config = alembic_config(engine)
-                config.attributes["connection"] = connection
-                step(config)
-                if sqlite:
-                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                    if broken:
-                        raise RuntimeError(f"the migration left rows whose references are gone: {broken[:5]}")
-        finally:
-            if sqlite:
-                driver.execute("PRAGMA foreign_keys=ON")
+    """One transaction, with SQLite's foreign keys unenforced meanwhile and checked before the
+    commit (`references_unenforced`)."""
+    with engine.connect() as connection, references_unenforced(connection), connection.begin():
+        config = alembic_config(engine)
+        config.attributes["connection"] = connection
+        step(config)
+        check_references(connection)
+
+
+@contextmanager
+def references_unenforced(connection: Connection) -> Iterator[None]:
+    """SQLite only: a batch migration rebuilds a table by copying it and dropping the old one,
+    and with foreign keys enforced the drop would delete every row that refers to it (ON DELETE
+    CASCADE): an instance's tasks, say. Set outside a transaction, where SQLite honours it."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
+
+
+def check_references(connection: Connection) -> None:
+    """SQLite: refuse (roll back) a migration that left rows whose references are gone."""
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows whose references are gone: {broken[:5]}")
 
 
 @contextmanager
@@ -97,7 +107,19 @@ def schema_problem(engine: Engine) -> str | None:
             current = MigrationContext.configure(connection).get_current_revision()
     except Exception as exc:  # noqa: BLE001 - any failure to reach the database means not ready
         return f"the database does not answer: {type(exc).__name__}"
-    head = head_revision()
-    if current != head:
-        return f"the database is at revision {current or 'none'}, the code needs {head}: run migrate"
-    return None
+    scripts = ScriptDirectory.from_config(alembic_config())
+    head = scripts.get_current_head() or ""
+    if current == head:
+        return None
+    if current is not None and not _known(scripts, current):
+        # Migrated by a newer release, which only adds: this code still runs on it (a rolling
+        # deploy migrates first, then replaces the servers; they stay in service meanwhile).
+        return None
+    return f"the database is at revision {current or 'none'}, the code needs {head}: run migrate"
+
+
+def _known(scripts: ScriptDirectory, revision: str) -> bool:
+    try:
+        return scripts.get_revision(revision) is not None
+    except Exception:  # noqa: BLE001 - alembic raises its own errors for an unknown revision
+        return False

@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_timedelta
 from flask import Response, abort, render_template, request
@@ -37,11 +38,11 @@ def _period() -> tuple[reports.Period, dict[str, str]]:
     try:
         return reports.period_of(today, chosen["from"], chosen["to"]), problems
     except InvalidInput as exc:
-        problems["from"] = (
-            _("The period must not end before it starts.")
-            if "before" in exc.message
-            else _("A report covers at most %(n)s weeks.", n=reports.MAX_WEEKS)
-        )
+        why = exc.details[0]["message"] if exc.details else ""
+        problems["from"] = {
+            "reversed": _("The period must not end before it starts."),
+            "too_long": _("A report covers at most %(n)s weeks.", n=reports.MAX_WEEKS),
+        }.get(why) or _("Pick a day between %(first)s and %(last)s.", first=1970, last=2199)
         return reports.period_of(today), problems
 
 
@@ -102,13 +103,21 @@ def report_csv(name: str):
     out.write("\ufeff")  # a byte-order mark, so that spreadsheets read Cyrillic as UTF-8
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([_cell(value) for value in row] for row in rows)
     filename = f"{name}-{found.period.first_monday}-{found.period.last_day}.csv"
     return Response(
         out.getvalue(),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def _cell(value: Any) -> Any:
+    """A text a spreadsheet would run as a formula (a business key typed as "=HYPERLINK(...)")
+    is written with a leading apostrophe, which spreadsheets show as plain text."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
 
 
 def _weeks(found: reports.Report, titles: dict, _elements: dict) -> tuple[list[str], Iterable[list[Any]]]:
@@ -163,7 +172,7 @@ def _overdue(found: reports.Report, titles: dict, _elements: dict) -> tuple[list
             localized(c.titles, c.element_id),
             c.group_name or "",
             c.assignee or "",
-            c.due_at.isoformat(),
+            c.due_at.astimezone(ZoneInfo(services().settings.timezone)).isoformat(),
             round((found.now - c.due_at).total_seconds() / 86400, 1),
         ]
         for c in found.overdue

@@ -145,3 +145,9 @@ def test_the_histogram_is_read_from_its_covering_index_without_a_sort(ctx, world
         plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
     assert "COVERING INDEX ix_completion_times_report" in plan
     assert "TEMP B-TREE" not in plan
+
+
+def test_days_beyond_what_a_report_covers_are_refused():
+    for start, end in ((date(1, 1, 1), date(1, 1, 7)), (None, date(9999, 12, 31))):
+        with pytest.raises(InvalidInput, match="a report covers 1970 to 2199"):
+            reports.period_of(date(2026, 3, 12), start, end)

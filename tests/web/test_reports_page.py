@@ -80,3 +80,14 @@ def test_others_are_refused_and_see_no_link(browser: Any, seeded: dict) -> None:
     assert 'href="/reports"' not in browser.get("/inbox").get_data(as_text=True)
     assert browser.get("/reports").status_code == 403
     assert browser.get("/reports/weeks.csv").status_code == 403
+
+
+def test_a_business_key_is_never_a_formula_in_the_csv(
+    browser: Any, seeded: dict, ctx: Any, clock: Any
+) -> None:
+    from app.web.reports import _cell
+
+    assert _cell('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
+    assert _cell("-1+2") == "'-1+2" and _cell("REG-001") == "REG-001" and _cell(-3) == -3
+    browser.login("admin")
+    assert browser.get("/reports?from=0001-01-01&to=0001-01-07").status_code == 422  # not a 500

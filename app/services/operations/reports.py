@@ -27,6 +27,7 @@ from ..people.users import Actor
 READER_GROUPS = frozenset({"admins", "secretariat_head"})
 MAX_WEEKS = 106  # two years and a little: the charts stay readable
 DEFAULT_WEEKS = 12
+EARLIEST, LATEST = date(1970, 1, 1), date(2199, 12, 31)
 # Open tasks by age: (label, lower bound in days); the last bucket has no upper bound.
 AGE_BUCKETS = (("under_1_day", 0), ("1_3_days", 1), ("3_7_days", 3), ("7_30_days", 7), ("over_30_days", 30))
 
@@ -63,17 +64,23 @@ def may_read(actor: Actor) -> bool:
 def period_of(today: date, start: date | None = None, end: date | None = None) -> Period:
     """The weeks from the one holding `start` to the one holding `end` (default: the twelve
     weeks up to this one). Refused, naming the field, when they are reversed or too many."""
+    for day in (start, end):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise InvalidInput(
+                f"a report covers {EARLIEST.year} to {LATEST.year}",
+                [{"field": "from", "message": "out_of_range"}],
+            )
     end = end or today
     start = start or end - timedelta(weeks=DEFAULT_WEEKS - 1)
     if start > end:
         raise InvalidInput(
-            "the period must not end before it starts", [{"field": "from", "message": "the period"}]
+            "the period must not end before it starts", [{"field": "from", "message": "reversed"}]
         )
     first = start - timedelta(days=start.weekday())
     weeks = (end - first).days // 7 + 1
     if weeks > MAX_WEEKS:
         raise InvalidInput(
-            f"a report covers at most {MAX_WEEKS} weeks", [{"field": "from", "message": "the period"}]
+            f"a report covers at most {MAX_WEEKS} weeks", [{"field": "from", "message": "too_long"}]
         )
     return Period(first, weeks)
 

@@ -34,8 +34,11 @@ from .migration import MOVABLE_STATUSES, migrate_instance
 log = logging.getLogger(__name__)
 MOVED, REFUSED, FAILED = "moved", "refused", "failed"
 STALLED_AFTER = timedelta(seconds=60)
-# This process, as a job's runner.
-RUNNER = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _new_runner() -> str:
+    """Who runs a job, one token per run: two runs never share one, even in forked workers."""
+    return f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 class _TakenOver(Exception):
@@ -120,23 +123,26 @@ def create_job(ctx: ServiceContext, actor: Actor, model_id: str, from_version: i
     return job_id
 
 
-def run_job(ctx: ServiceContext, actor: Actor, job_id: int) -> dict[str, Any]:
+def run_job(ctx: ServiceContext, actor: Actor, job_id: int, runner: str | None = None) -> dict[str, Any]:
     """Move the job's instances one by one, writing each result as it comes; instances with a
-    result already (a job taken over) are not moved again."""
+    result already (a job taken over) are not moved again. `runner`: the token a takeover
+    claimed the job with (else the run claims it with a new one)."""
+    runner = runner or _new_runner()
     with ctx.uow(write=True) as uow:
-        job = uow.session.get(MigrationJob, job_id)
+        job = uow.session.get(MigrationJob, job_id, with_for_update=True)
         if job is None:
             raise NotFound(f"migration job {job_id} not found")
         done = {result["instance_id"] for result in job.results or []}
         ids = [i for i in job.instance_ids or [] if i not in done]
         to_version = job.to_version
-        job.runner, job.heartbeat_at = RUNNER, ctx.now()
+        job.runner, job.heartbeat_at = runner, ctx.now()
         if not ids and job.status == "running":
             job.status, job.finished_at = "done", ctx.now()
         uow.commit()
     try:
         for instance_id in ids:
-            _record(ctx, job_id, _move(ctx, actor, instance_id, to_version), last=instance_id == ids[-1])
+            result = _move(ctx, actor, instance_id, to_version)
+            _record(ctx, job_id, runner, result, last=instance_id == ids[-1])
     except _TakenOver:
         log.warning("migration job %s: taken over by another process", job_id)
     return get_job(ctx, actor, job_id)
@@ -154,10 +160,11 @@ def _move(ctx: ServiceContext, actor: Actor, instance_id: int, to_version: int) 
         return {"instance_id": instance_id, "outcome": FAILED, "message": message}
 
 
-def _record(ctx: ServiceContext, job_id: int, result: dict[str, Any], *, last: bool) -> None:
+def _record(ctx: ServiceContext, job_id: int, runner: str, result: dict[str, Any], *, last: bool) -> None:
+    """Add a result under the job's row lock, while the job is still this run's."""
     with ctx.uow(write=True) as uow:
-        job = uow.session.get(MigrationJob, job_id)
-        if job.runner != RUNNER:
+        job = uow.session.get(MigrationJob, job_id, with_for_update=True)
+        if job.runner != runner:
             raise _TakenOver
         job.results = [*(job.results or []), result]
         job.heartbeat_at = ctx.now()
@@ -176,23 +183,24 @@ def resume_stalled(ctx: ServiceContext) -> list[int]:
         job.status == "running",
         or_(job.heartbeat_at < cutoff, and_(job.heartbeat_at.is_(None), job.created_at < cutoff)),
     )
-    taken: list[tuple[int, str]] = []
+    taken: list[tuple[int, str, str]] = []
     with ctx.uow(write=True) as uow:
         for job_id, requested_by in uow.session.execute(
             select(job.id, job.requested_by).where(stalled)
         ).all():
-            claim = update(job).where(job.id == job_id, stalled).values(runner=RUNNER, heartbeat_at=now)
+            runner = _new_runner()
+            claim = update(job).where(job.id == job_id, stalled).values(runner=runner, heartbeat_at=now)
             if uow.session.execute(claim).rowcount == 1:
-                taken.append((job_id, requested_by))
+                taken.append((job_id, requested_by, runner))
                 audit.record(uow, at=now, actor=SYSTEM.username, action="migration.job_resumed",
-                             details={"job": job_id, "runner": RUNNER})  # fmt: skip
+                             details={"job": job_id, "runner": runner})  # fmt: skip
         uow.commit()
-    for job_id, requested_by in taken:
+    for job_id, requested_by, runner in taken:
         actor = _actor_of(ctx, requested_by)
         threading.Thread(
-            target=run_job, args=(ctx, actor, job_id), name=f"migration-job-{job_id}", daemon=True
+            target=run_job, args=(ctx, actor, job_id, runner), name=f"migration-job-{job_id}", daemon=True
         ).start()
-    return [job_id for job_id, _ in taken]
+    return [job_id for job_id, _, _ in taken]
 
 
 def _actor_of(ctx: ServiceContext, username: str) -> Actor:
