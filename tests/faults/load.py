@@ -1,6 +1,7 @@
-"""The scale-out test's load: Council polls run through the REST API of two servers at once (the
-Secretariat prepares, the Chairman agrees, members cast ballots until the poll is decided), each
-request sent to the next server, and sent again elsewhere when a server is down or busy.
+"""The scale-out test's load, through the REST API of two servers at once: Council polls (the
+Secretariat prepares, the Chairman agrees, members cast ballots until the poll is decided) and
+appeals (registered, assigned, considered, answered, approved, sent). Each request goes to the
+next server, and is sent again elsewhere when a server is down or busy.
 
 Every answer is counted by kind and by second; every completion answered 2xx is remembered, to be
 found in the database afterwards."""
@@ -11,6 +12,7 @@ import http.client
 import json
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import count
@@ -32,6 +34,8 @@ class Tally:
     per_second: Counter = field(default_factory=Counter)  # whole second since start -> 2xx answers
     completed: list[tuple[str, str]] = field(default_factory=list)  # (task id, username), 2xx only
     polls: list[int] = field(default_factory=list)
+    appeals: list[int] = field(default_factory=list)
+    appeals_completed: int = 0  # filled by the checks
     timers_by_scheduler: dict[str, int] = field(default_factory=dict)  # filled by the checks
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -98,6 +102,44 @@ def run_poll(client: Client, council: list[str], needed: int) -> None:
             _complete(client, ballots[member], member, {"vote": "for"})
 
 
+def appeal(received_at: str) -> dict[str, Any]:
+    return {
+        "received_at": received_at, "registration_number": f"ZT-LOAD-{uuid.uuid4().hex[:10]}",
+        "appeal_type": "complaint", "appeal_language": "ru", "anonymous": False,
+        "applicant_kind": "individual", "applicant_name": "Olga Ivanova",
+        "applicant_id_number": "850101400123", "applicant_address": "Astana, Mangilik El 8",
+        "registration_notice": "post", "substance": "Language of signs in the city.",
+        "reports_crime_or_threat": False, "within_competence": True,
+    }  # fmt: skip
+
+
+def run_appeal(client: Client) -> None:
+    """One appeal from registration to the answer sent."""
+    status, started = client.call(
+        "POST", "/api/v1/process-instances", "secretary", {"process_model": "appeal"}
+    )
+    if status != 201:
+        return
+    instance_id = started["id"]
+    with client.tally.lock:
+        client.tally.appeals.append(instance_id)
+    received = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 3600))
+    sent = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 60))
+    for element, user, data in (
+        ("Task_RegisterAppeal", "secretary", appeal(received)),
+        ("Task_AssignExecutor", "head", {"executor": "secretary"}),
+        ("Task_ConsiderAppeal", "secretary", {"next_step": "prepare_answer"}),
+        ("Task_PrepareAnswer", "secretary", {"answer_text": "Answer.", "answer_language": "ru"}),
+        ("Task_ApproveAnswer", "head", {"answer_decision": "approve"}),
+        (
+            "Task_SendAnswer",
+            "secretary",
+            {"answer_sent_at": sent, "outgoing_number": "ZT-1/1", "delivery_channel": "post"},
+        ),
+    ):
+        _complete_the(client, instance_id, element, user, data)
+
+
 def _complete_the(client: Client, instance_id: int, element: str, user: str, data: dict) -> None:
     status, view = client.call("GET", f"/api/v1/process-instances/{instance_id}", user)
     for task in view.get("tasks", []) if status == 200 else []:
@@ -120,6 +162,7 @@ def load(client: Client, council: list[str], needed: int, threads: int, seconds:
         while time.monotonic() < stop_at:
             try:
                 run_poll(client, council, needed)
+                run_appeal(client)
             except (OSError, http.client.HTTPException):
                 time.sleep(0.5)  # every server unreachable for a minute: counted, and go on
 

@@ -119,7 +119,12 @@ def _people(ctx) -> dict[str, str]:
     from app.services.people import users
     from app.services.people.users import SYSTEM
 
-    people = {"secretary": ["secretariat"], "chairman": ["chairman"], **{m: ["council"] for m in COUNCIL}}
+    people = {
+        "secretary": ["secretariat"],
+        "head": ["secretariat_head", "secretariat"],
+        "chairman": ["chairman"],
+        **{m: ["council"] for m in COUNCIL},
+    }
     for username, groups in people.items():
         users.create_user(ctx, SYSTEM, username=username, password="scale-out-1", groups=groups)
     return {name: users.issue_token(ctx, users.actor_for(ctx, name)) for name in people}
@@ -261,6 +266,8 @@ def _figures(tally: Tally, events: dict[str, Any], seconds: float) -> dict[str, 
         "requests": sum(tally.answers.values()),
         "answers by kind": dict(sorted(tally.answers.items())),
         "polls started": len(tally.polls),
+        "appeals started": len(tally.appeals),
+        "appeals answered": tally.appeals_completed,
         "completions answered 2xx": len(tally.completed),
         "timers fired by each scheduler": sorted(tally.timers_by_scheduler.values()),
         "faults": events,
@@ -303,6 +310,11 @@ def _checks(ctx, tally: Tally, timer_ids: list[int]) -> list[str]:
             problems.append(
                 f"timers not fired exactly once (instance: times): {dict(list(wrong.items())[:5])}"
             )
+        tally.appeals_completed = session.scalar(
+            select(func.count()).where(
+                ProcessInstance.id.in_(tally.appeals), ProcessInstance.status == "complete"
+            )
+        )
         for instance_id in tally.polls:
             instance = session.get(ProcessInstance, instance_id)
             result = (instance.data or {}).get("poll_result") or {}
