@@ -36,20 +36,15 @@ def _prepare(app: Flask, scheduler: bool) -> Callable[[], None]:
 
     services = app.extensions["services"]
     _load_calendar(services)  # before the first request computes a deadline
+    if scheduler:  # each of its passes loads the transfers again
+        timer_scheduler = TimerScheduler(services)
+        timer_scheduler.start()
+        return timer_scheduler.shutdown
     stop_refreshing = threading.Event()
     threading.Thread(
         target=_refresh_calendar, args=(services, stop_refreshing), name="calendar-refresh", daemon=True
     ).start()
-    if not scheduler:
-        return stop_refreshing.set
-    timer_scheduler = TimerScheduler(services)
-    timer_scheduler.start()
-
-    def stop() -> None:
-        stop_refreshing.set()
-        timer_scheduler.shutdown()
-
-    return stop
+    return stop_refreshing.set
 
 
 def _refresh_calendar(services, stop: threading.Event) -> None:

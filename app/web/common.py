@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -58,6 +60,21 @@ def load_actor() -> Response | None:
     if g.get("actor") is None and request.endpoint not in PUBLIC_ENDPOINTS:
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
     return None
+
+
+def days_of(args: Any, names: Iterable[str]) -> tuple[dict[str, date | None], dict[str, str]]:
+    """Days of the query string (None when empty or unreadable), and a message for each that
+    cannot be read."""
+    days: dict[str, date | None] = {}
+    problems: dict[str, str] = {}
+    for name in names:
+        raw = args.get(name, "").strip()
+        try:
+            days[name] = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            days[name] = None
+            problems[name] = gettext("Pick a day.")
+    return days, problems
 
 
 def case_label(instance_id: int, keys: dict[int, str]) -> str:

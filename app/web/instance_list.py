@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import render_template, request
@@ -13,7 +12,7 @@ from ..errors import InvalidInput
 from ..services.modelling import texts
 from ..services.running import instance_search
 from . import bp
-from .common import actor, services
+from .common import actor, days_of, services
 
 PAGE = 50
 TEXT_FILTERS = ("status", "model_id", "started_by", "business_key", "field", "value")
@@ -23,13 +22,8 @@ DATE_FILTERS = ("started_from", "started_to", "ended_from", "ended_to")
 def _filters(args: Any) -> tuple[dict[str, Any], dict[str, str]]:
     """The filters of the query string, and a message for each one that cannot be read."""
     filters: dict[str, Any] = {name: args.get(name, "").strip() or None for name in TEXT_FILTERS}
-    problems: dict[str, str] = {}
-    for name in DATE_FILTERS:
-        raw = args.get(name, "").strip()
-        try:
-            filters[name] = date.fromisoformat(raw) if raw else None
-        except ValueError:
-            problems[name] = _("Pick a day.")
+    days, problems = days_of(args, DATE_FILTERS)
+    filters.update(days)
     raw_version = args.get("version", "").strip()
     filters["version"] = int(raw_version) if raw_version.isdigit() and len(raw_version) < 10 else None
     if raw_version and filters["version"] is None:

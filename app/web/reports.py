@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,22 +19,14 @@ from ..errors import InvalidInput
 from ..services.modelling import texts
 from ..services.operations import reports
 from . import bp, charts
-from .common import actor, services
+from .common import actor, days_of, services
 from .i18n import localized
 
 
 def _period() -> tuple[reports.Period, dict[str, str]]:
     """The period the query string asks for, or the default one with a message per field."""
     today = reports.today(services())
-    chosen: dict[str, date | None] = {}
-    problems: dict[str, str] = {}
-    for name in ("from", "to"):
-        raw = request.args.get(name, "").strip()
-        try:
-            chosen[name] = date.fromisoformat(raw) if raw else None
-        except ValueError:
-            chosen[name] = None
-            problems[name] = _("Pick a day.")
+    chosen, problems = days_of(request.args, ("from", "to"))
     try:
         return reports.period_of(today, chosen["from"], chosen["to"]), problems
     except InvalidInput as exc:

@@ -141,23 +141,20 @@ def require_reader(actor: Actor) -> None:
         raise Forbidden("only the Head of the Secretariat and administrators may see the reports")
 
 
+SECTIONS = ("weeks", "cycle_times", "open_tasks", "overdue")
+
+
 def report(ctx: ServiceContext, actor: Actor, period: Period) -> Report:
     """Every figure of the reports page, read in one transaction."""
-    require_reader(actor)
-    zone = ZoneInfo(ctx.settings.timezone)
-    now = ctx.now().astimezone(UTC)
-    with ctx.uow() as uow:
-        session = uow.session
-        weeks = _week_counts(session, period, zone)
-        cycles = _cycle_times(session, *period.bounds(zone))
-        open_tasks = _open_tasks(session, now)
-        overdue = _overdue(session, now)
-    return Report(period, now, weeks, cycles, open_tasks, overdue)
+    return _read(ctx, actor, period, SECTIONS)
 
 
 def section(ctx: ServiceContext, actor: Actor, period: Period, name: str) -> Report:
-    """One figure of the reports (a CSV download): `weeks`, `cycle_times`, `open_tasks` or
-    `overdue`; the others left empty."""
+    """One figure of the reports (a CSV download): one of SECTIONS; the others left empty."""
+    return _read(ctx, actor, period, (name,))
+
+
+def _read(ctx: ServiceContext, actor: Actor, period: Period, names: tuple[str, ...]) -> Report:
     require_reader(actor)
     zone = ZoneInfo(ctx.settings.timezone)
     now = ctx.now().astimezone(UTC)
@@ -168,8 +165,8 @@ def section(ctx: ServiceContext, actor: Actor, period: Period, name: str) -> Rep
         "overdue": lambda session: _overdue(session, now),
     }
     with ctx.uow() as uow:
-        figures = readers[name](uow.session)
-    return Report(period, now, **{key: [] for key in readers} | {name: figures})
+        figures = {name: readers[name](uow.session) for name in names}
+    return Report(period, now, **{name: [] for name in SECTIONS} | figures)
 
 
 def _week_counts(session: Session, period: Period, zone: ZoneInfo) -> list[WeekCount]:

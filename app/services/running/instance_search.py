@@ -18,7 +18,6 @@ from ..context import ServiceContext
 from ..people.users import Actor
 from ..uow import UnitOfWork
 
-ENDED = ("complete", "cancelled")
 SORTS = {
     "newest": (ProcessInstance.created_at.desc(), ProcessInstance.id.desc()),
     "oldest": (ProcessInstance.created_at.asc(), ProcessInstance.id.asc()),

@@ -35,7 +35,7 @@ from ..people.users import group_members
 from ..uow import UnitOfWork
 from .search_keys import business_key_of, search_keys, store_values
 from .side_tables import TaskRow, record_completion_times, sync_messages, sync_tasks, sync_timers
-from .states import SUSPENDED
+from .states import ENDED, SUSPENDED
 
 R = TypeVar("R", HumanTask, WaitingTimer)
 
@@ -261,7 +261,7 @@ def capture(
         state.update(status="error", error_element=error.element_id, error_message=error.message)
     elif instance.status not in ("cancelled", SUSPENDED):
         state["status"] = "complete" if snap.completed else "running"
-    ended = state["status"] in ("complete", "cancelled")
+    ended = state["status"] in ENDED
     state["ended_at"] = (instance.ended_at or state["updated_at"]) if ended else None
     return Captured(snap, state, spec_features(workflow))
 

@@ -29,6 +29,7 @@ from .instance_store import (
     save_workflow,
     script_engine,
 )
+from .states import ENDED
 from .steps import EngineStep, store_step, work_out_ahead
 
 
@@ -257,7 +258,7 @@ def cancel_instance(ctx: ServiceContext, actor: Actor, instance_id: int) -> dict
         instance = lock_instance(uow, instance_id)
         if actor.username != instance.started_by and not actor.is_admin:
             raise Forbidden("only an administrator or the initiator may cancel an instance")
-        if instance.status in ("complete", "cancelled"):
+        if instance.status in ENDED:
             raise Conflict(f"instance {instance_id} is already {instance.status}")
         workflow = load_workflow(ctx, uow, instance)
         runner.cancel(workflow)

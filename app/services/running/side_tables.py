@@ -147,15 +147,20 @@ def sync_tasks(
         # vars(), not asdict(), which deep-copies every value; one row is not an executemany.
         rows = [vars(row) for row in new_rows]
         connection.execute(_INSERT_TASK, rows[0] if len(rows) == 1 else rows)
-        groups = [
-            {"task_id": row.id, "group_name": group}
-            for row in new_rows
-            for group in current[row.id].other_groups
-            if group != row.group_name
-        ]
-        if groups:
-            connection.execute(_INSERT_TASK_GROUP, groups)
+        _insert_other_groups(connection, [current[row.id] for row in new_rows])
     return open_tasks
+
+
+def _insert_other_groups(connection: Connection, views: list) -> None:
+    """The groups besides its lane's that may take each task (its `other_groups`)."""
+    groups = [
+        {"task_id": v.task_id, "group_name": group}
+        for v in views
+        for group in v.other_groups
+        if group != v.lane
+    ]
+    if groups:
+        connection.execute(_INSERT_TASK_GROUP, groups)
 
 
 def record_completion_times(
@@ -255,11 +260,4 @@ def refresh_task_specs(connection: Connection, views: list) -> None:
             ],
         )
         connection.execute(_DELETE_TASK_GROUPS, [{"task_id": v.task_id} for v in views])
-        groups = [
-            {"task_id": v.task_id, "group_name": group}
-            for v in views
-            for group in v.other_groups
-            if group != v.lane
-        ]
-        if groups:
-            connection.execute(_INSERT_TASK_GROUP, groups)
+        _insert_other_groups(connection, views)

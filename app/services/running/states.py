@@ -6,6 +6,7 @@ from ...db.models import ProcessInstance
 from ...errors import Suspended
 
 SUSPENDED = "suspended"
+ENDED = ("complete", "cancelled")  # an instance in these never changes again
 
 
 def refuse_if_suspended(instance: ProcessInstance, doing: str) -> None:
