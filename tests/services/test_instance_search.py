@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -54,6 +54,13 @@ def test_each_filter(ctx, clock):
     assert ids(ctx, started_from=day + timedelta(days=2)) == [third, second]
     assert ids(ctx, ended_from=day + timedelta(days=3)) == [third]
     assert ids(ctx, ended_to=day + timedelta(days=2)) == []
+    # Days at the ends of the calendar are bounds like any other, not an overflow
+    assert ids(ctx, started_from=date.min, ended_to=date.max) == [third]
+    assert ids(ctx, started_to=date(10, 1, 1)) == [] and ids(ctx, started_to=date.max) == [
+        third,
+        second,
+        first,
+    ]
     assert ids(ctx, business_key="A-1") == [third, first]
     assert ids(ctx, field="divisor", value="5") == [second]
     assert ids(ctx, field="subject", value="A-1", status="running") == [first]

@@ -54,8 +54,13 @@ def _checked(found: InstanceFilter) -> None:
         raise _refused("value" if found.field else "field", "field and value go together")
 
 
+# Days outside these bounds match the same instances as the bounds themselves (none were started
+# before 1970 or will be after 2199), and near year 1 or 9999 the UTC conversion would overflow.
+_FIRST_DAY, _LAST_DAY = date(1970, 1, 1), date(2199, 12, 31)
+
+
 def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=zone)
+    start = datetime.combine(min(max(day, _FIRST_DAY), _LAST_DAY), time.min, tzinfo=zone)
     return start, start + timedelta(days=1)
 
 
