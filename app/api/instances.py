@@ -47,6 +47,11 @@ def get_instance(instance_id: int):
     return instances.get_instance(services(), current_actor(), instance_id)
 
 
+@bp.get("/process-instances/<int:instance_id>/log")
+def instance_log(instance_id: int):
+    return {"log": instances.printed_log(services(), current_actor(), instance_id)}
+
+
 @bp.get("/process-instances/<int:instance_id>/history")
 def instance_history(instance_id: int):
     return {"history": instances.history(services(), current_actor(), instance_id)}

@@ -17,9 +17,7 @@ def list_models():
     return {"process_models": deployments.list_models(services())}
 
 
-@bp.post("/process-models")
-def deploy_model():
-    actor = current_actor()
+def _uploaded_files() -> dict[str, bytes]:
     uploads = request.files.getlist("files")
     if not uploads:
         raise BadRequest("send the files as multipart/form-data in the field 'files'")
@@ -29,11 +27,26 @@ def deploy_model():
         if name in files:
             raise BadRequest(f"file '{name}' was sent twice")
         files[name] = upload.read()
+    return files
+
+
+@bp.post("/process-models")
+def deploy_model():
+    actor = current_actor()
+    files = _uploaded_files()
     result = deployments.deploy(
         services(), actor, files, process_id=request.form.get("process_model") or None
     )
-    body = {"id": result.model_id, "version": result.version, "created": result.created}
-    return body, 201 if result.created else 200
+    return result.as_dict(), 201 if result.created else 200
+
+
+@bp.post("/process-models/validate")
+def validate_model():
+    actor = current_actor()
+    files = _uploaded_files()
+    return deployments.validate(
+        services(), actor, files, process_id=request.form.get("process_model") or None
+    )
 
 
 @bp.get("/process-models/<model_id>")

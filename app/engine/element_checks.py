@@ -20,6 +20,7 @@ from .timer_checks import TimerEvaluator, check_timer_value
 
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename", RULES_PROPERTY)
 RULES_SUFFIX = ".rules.json"
+MAX_GROUP_NAME = 64  # the groups table's name column
 
 
 def load_forms(files: Mapping[str, bytes], problems: list[Problem]) -> dict[str, Any]:
@@ -120,7 +121,25 @@ def check_task_spec(
         for group in other_groups(properties):
             if group not in known_groups:
                 yield file, element_id, f"other_groups: '{group}' does not name an existing group"
-        if not task_spec.lane:
-            yield file, element_id, "a user task must sit in a lane that names a group"
-        elif task_spec.lane not in known_groups:
-            yield file, element_id, f"lane '{task_spec.lane}' does not name an existing group"
+        if task_spec.lane and len(task_spec.lane) > MAX_GROUP_NAME:
+            yield (
+                file,
+                element_id,
+                f"lane '{task_spec.lane[:40]}…' is longer than {MAX_GROUP_NAME} characters",
+            )
+
+
+def lane_warning(task_spec: Any, known_groups: Collection[str] | None) -> str | None:
+    """What a person deploying should know of a user task's lane, which does not stop the
+    deployment: a task outside any lane belongs to whoever started the instance (as in
+    spiff-arena), and a lane naming no group makes that group, empty."""
+    if not getattr(task_spec, "manual", False) or known_groups is None:
+        return None
+    if not task_spec.lane:
+        return "this user task is in no lane: it will belong to the user who started the instance"
+    if task_spec.lane not in known_groups and len(task_spec.lane) <= MAX_GROUP_NAME:
+        return (
+            f"lane '{task_spec.lane}' names no group: the group will be created, empty, "
+            "and an administrator must add its members"
+        )
+    return None

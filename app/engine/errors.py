@@ -39,9 +39,10 @@ class EngineError(Exception):
 class BundleInvalid(Exception):
     """A set of BPMN/DMN/form files cannot be deployed; lists every problem found."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], warnings: list[Problem] | None = None) -> None:
         super().__init__(f"{len(problems)} problem(s) in the deployment")
         self.problems = problems
+        self.warnings = warnings or []  # what was found besides, when the checks got that far
 
 
 class TaskNotReady(Exception):

@@ -17,15 +17,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from . import translations
+from . import process_choice, translations
 from .dmn_checks import check_decisions
-from .element_checks import FORM_PROPERTIES, check_task_spec, load_forms
+from .element_checks import FORM_PROPERTIES, check_task_spec, lane_warning, load_forms
 from .errors import BundleInvalid, Problem
+from .process_choice import NSMAP
 from .timer_checks import TimerEvaluator
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 MAX_FILE_BYTES = 2 * 1024 * 1024
 ACCEPTED_SUFFIXES = (".bpmn", ".dmn", ".json")
 
@@ -41,6 +39,8 @@ class ProcessBundle:
     metadata: dict[str, str] = field(default_factory=dict)
     start_messages: list[str] = field(default_factory=list)
     lanes: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    new_groups: list[str] = field(default_factory=list)  # lanes naming no group yet
 
 
 def _safe_xml_parser() -> etree.XMLParser:
@@ -115,49 +115,6 @@ def _already_reported(
     return any(str(ref).strip() in decision_problems for ref in called)
 
 
-def _process_metadata(root: etree._Element, process_id: str) -> dict[str, str]:
-    found = root.xpath("//bpmn:process[@id=$pid]", namespaces=NSMAP, pid=process_id)
-    if not found:
-        return {}
-    process = found[0]
-    metadata = {"name": process.get("name") or process_id}
-    for prop in process.xpath(
-        "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NSMAP
-    ):
-        metadata[prop.get("name")] = prop.get("value") or ""
-    return metadata
-
-
-def _choose_process(
-    roots: Mapping[str, etree._Element], requested: str | None, problems: list[Problem]
-) -> tuple[str | None, str | None]:
-    executable: dict[str, str] = {}
-    called: set[str] = set()
-    for name, root in roots.items():
-        if not name.endswith(".bpmn"):
-            continue
-        for process in root.xpath("//bpmn:process[@isExecutable='true']", namespaces=NSMAP):
-            executable[process.get("id")] = name
-        called.update(root.xpath("//bpmn:callActivity/@calledElement", namespaces=NSMAP))
-    if requested:
-        if requested not in executable:
-            problems.append(
-                Problem(None, None, requested, f"no executable process '{requested}' in the files")
-            )
-            return None, None
-        return requested, executable[requested]
-    top = sorted(set(executable) - called)
-    if len(top) != 1:
-        message = (
-            "no executable process found"
-            if not top
-            else f"several top-level processes ({', '.join(top)}): name the one to deploy"
-        )
-        problems.append(Problem(None, None, None, message))
-        return None, None
-    return top[0], executable[top[0]]
-
-
 def parse_bundle(
     files: Mapping[str, bytes],
     *,
@@ -211,12 +168,12 @@ def parse_bundle(
     for found in decision_problems.values():
         problems.extend(found)
 
-    chosen, main_file = _choose_process(roots, process_id, problems)
-    if chosen is None or main_file is None:
+    choice = process_choice.choose(roots, process_id, problems)
+    if choice is None:
         raise BundleInvalid(problems)
+    chosen, main_file = choice.id, choice.file
     try:
-        spec = parser.get_spec(chosen)
-        subprocess_specs = parser.get_subprocess_specs(chosen)
+        spec, subprocess_specs = process_choice.specs(parser, choice)
     except ValidationException as exc:
         problem = _problem_from_validation(exc, roots)
         if not _already_reported(problem, decision_problems, roots):
@@ -226,6 +183,7 @@ def parse_bundle(
     catalogues = translations.catalogues_of(files, roots, problems)
     start_messages: list[str] = []
     lanes: set[str] = set()
+    warnings: list[Problem] = []
     for process_spec in _all_specs(spec, subprocess_specs):
         file = process_spec.file
         catalogue = catalogues.get(file or "", {})
@@ -239,11 +197,15 @@ def parse_bundle(
                 problems.append(Problem(where, _line_of(roots, where, element_id), element_id, message))
             if getattr(task_spec, "lane", None):
                 lanes.add(task_spec.lane)
+            warning = lane_warning(task_spec, known_groups)
+            if warning:
+                element_id = task_spec.bpmn_id
+                warnings.append(Problem(file, _line_of(roots, file, element_id), element_id, warning))
             if process_spec is spec and isinstance(task_spec, StartEvent):
                 event_definition = getattr(task_spec, "event_definition", None)
                 if isinstance(event_definition, MessageEventDefinition):
                     start_messages.append(event_definition.name)
-    metadata = _process_metadata(roots[main_file], chosen)
+    metadata = process_choice.metadata(roots[main_file], choice)
     metadata.update(translations.process_properties(catalogues.get(main_file, {})))
     for prop in FORM_PROPERTIES:
         form_name = metadata.get(prop)
@@ -255,7 +217,7 @@ def parse_bundle(
             message = f"start_groups: '{group}' does not name an existing group"
             problems.append(Problem(main_file, _line_of(roots, main_file, chosen), chosen, message))
     if problems:
-        raise BundleInvalid(problems)
+        raise BundleInvalid(problems, warnings)
 
     return ProcessBundle(
         process_id=chosen,
@@ -265,6 +227,8 @@ def parse_bundle(
         metadata=metadata,
         start_messages=sorted(set(start_messages)),
         lanes=sorted(lanes),
+        warnings=warnings,
+        new_groups=sorted(lane for lane in lanes if known_groups is not None and lane not in known_groups),
     )
 
 

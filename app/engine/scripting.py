@@ -62,6 +62,13 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         super().__init__(exposed)
         self.pool = pool
         self.unrestricted = unrestricted
+        self.element_id: str | None = None  # the element whose code runs (set by the engine)
+        self.printed: list[tuple[str | None, str]] = []  # what print() wrote, by element
+
+    def take_printed(self) -> list[tuple[str | None, str]]:
+        """What print() wrote since the last call, as (element id, text)."""
+        printed, self.printed = self.printed, []
+        return printed
 
     def evaluate(
         self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
@@ -103,6 +110,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         except (TypeError, ValueError, protocol.ProtocolError) as exc:
             raise ScriptValueError(f"the task data cannot be handed to diagram code: {exc}") from None
         answer = self.pool.run(frame, functions)
+        printed = answer.get("printed")
+        if isinstance(printed, str) and printed:
+            self.printed.append((self.element_id, printed[: policy.MAX_PRINTED + 20]))
         error = answer.get("error")
         if error is not None:
             raise _script_error(error if isinstance(error, dict) else {}, self.pool.limits.memory_mb)
@@ -145,6 +155,7 @@ class SandboxScriptEngine(PythonScriptEngine):
     environment: SandboxEnvironment
 
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        self.environment.element_id = getattr(task.task_spec, "bpmn_id", None)
         try:
             return self.environment.evaluate(expression, task.data, external_context)
         except SandboxUnavailable:
@@ -162,6 +173,7 @@ class SandboxScriptEngine(PythonScriptEngine):
             raise wte from exc
 
     def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
+        self.environment.element_id = getattr(task.task_spec, "bpmn_id", None)
         try:
             return self.environment.execute(script, task.data, external_context or {})
         except SandboxUnavailable:

@@ -29,6 +29,7 @@ FILENAME = "<string>"
 MAX_RANGE = 100_000
 MAX_BITS = 1_000_000  # about 300,000 decimal digits
 MAX_ITEMS = 1_000_000
+MAX_PRINTED = 10_000  # characters of print() output kept from one evaluation
 
 
 class ScriptRejected(Exception):
@@ -48,9 +49,10 @@ class _Policy(RestrictingNodeTransformer):
     visit_ImportFrom = visit_Import  # type: ignore[assignment]
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
-        # RestrictedPython would route print to a collector we do not provide; say so up front.
-        if node.id in ("print", "printed"):
-            self.error(node, f"{node.id} is not available in diagram code; store values in variables.")
+        # print() writes to the instance's log (the worker's collector); reading back what was
+        # printed is RestrictedPython's own idea, of no use here.
+        if node.id == "printed":
+            self.error(node, "printed is not available in diagram code; store values in variables.")
             return node
         return super().visit_Name(node)
 
@@ -178,6 +180,32 @@ GUARDS: dict[str, Any] = {
     "_apply_": _apply,
     "_sized_binop_": _sized_binop,
 }
+
+
+class PrintLog:
+    """Where print() of one evaluation writes: RestrictedPython calls `_print_(_getattr_)` once per
+    module and function body, and `_call_print` for each print(). Output beyond MAX_PRINTED
+    characters is dropped, and the log says so."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.truncated = False
+
+    def __call__(self, _getattr: Any = None) -> PrintLog:
+        return self
+
+    def _call_print(self, *objects: Any, sep: Any = " ", end: Any = "\n", **_ignored: Any) -> None:
+        text = (sep if isinstance(sep, str) else " ").join(str(o) for o in objects)
+        text += end if isinstance(end, str) else "\n"
+        room = MAX_PRINTED - self.size
+        if len(text) > room:
+            text, self.truncated = text[: max(room, 0)], True
+        self.parts.append(text)
+        self.size += len(text)
+
+    def text(self) -> str:
+        return "".join(self.parts) + ("[output cut]\n" if self.truncated else "")
 
 
 def compile_code(source: str, mode: str) -> tuple[types.CodeType | None, tuple[str, ...]]:

@@ -7,6 +7,7 @@ configuration, locks itself down, answers "ready", then serves requests until it
   call     {"call": name, "args": [...]}          (a function the server answers: {"value"} or
                                                    {"raise": {"type", "message"}})
   answer   {"value": v} | {"data": {...}} | {"error": {"kind", "type", "message", "line"}}
+           (with "printed": what print() wrote, when it wrote anything)
 
 Every BaseException of diagram code becomes an answer; a MemoryError ends the worker after it.
 """
@@ -55,6 +56,7 @@ class Worker:
         self.channel = channel
         self.unrestricted_allowed = unrestricted_allowed
         self._codes: OrderedDict[tuple[str, str, bool], Any] = OrderedDict()
+        self.printed = policy.PrintLog()  # of the request being answered
 
     def compiled(self, source: str, mode: str, unrestricted: bool) -> Any:
         key = (source, mode, unrestricted)
@@ -86,6 +88,7 @@ class Worker:
         return call
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        printed = self.printed = policy.PrintLog()
         unrestricted = bool(request.get("unrestricted")) and self.unrestricted_allowed
         mode = "eval" if request["op"] == "eval" else "exec"
         source = request["source"].strip() if mode == "eval" else request["source"]
@@ -101,13 +104,23 @@ class Worker:
             namespace["__builtins__"] = __builtins__
         else:
             namespace.update(policy.GUARDS)
+            # Module code binds `_print` itself; an expression uses the one lent here.
+            namespace.update(_print_=printed, _print=printed)
             namespace["__builtins__"] = policy.BUILTINS
         if mode == "eval":
-            return {"value": eval(code, namespace)}
+            return _with_printed({"value": eval(code, namespace)}, printed)
         exec(code, namespace)
         # What stays is task data: plain values the script left, without what was lent to it.
-        lent = {*added, *policy.GUARDS, "__builtins__"}
-        return {"data": {k: v for k, v in namespace.items() if k not in lent and not _tool(v)}}
+        lent = {*added, *policy.GUARDS, "__builtins__", "_print_", "_print"}
+        return _with_printed(
+            {"data": {k: v for k, v in namespace.items() if k not in lent and not _tool(v)}}, printed
+        )
+
+
+def _with_printed(answer: dict[str, Any], printed: policy.PrintLog) -> dict[str, Any]:
+    if printed.parts:
+        answer["printed"] = printed.text()
+    return answer
 
 
 def _tool(value: Any) -> bool:
@@ -144,7 +157,8 @@ def _answer(worker: Worker, request: dict[str, Any]) -> tuple[bytes, bool]:
     except policy.ScriptRejected as exc:
         return protocol.encode(_error("rejected", exc)), False
     except BaseException as exc:  # noqa: BLE001 - SystemExit, GeneratorExit... are the script's too
-        return protocol.encode(_error("raised", exc)), False
+        # What the code printed before it failed is what explains the failure.
+        return protocol.encode(_with_printed(_error("raised", exc), worker.printed)), False
     try:
         return protocol.encode(result), False
     except MemoryError as exc:

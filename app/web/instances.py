@@ -57,6 +57,7 @@ def instance_page(instance_id: int):
         "instance.html",
         instance=view,
         timeline=instances.history(services(), current, instance_id),
+        printed=instances.printed_log(services(), current, instance_id),
         labels=action_labels(),
         element_titles=texts.element_titles(services(), view["process_model"], view["version"]),
         group_titles=texts.group_titles(services()),

@@ -335,23 +335,35 @@ def test_deploy_new_unchanged_and_changed(api, ctx, people):
     files = read_fixture(*APPROVAL)
     first = api.post("/process-models", user="ana", **_multipart(files))
     assert first.status_code == 201
-    assert first.get_json() == {"id": "approval", "version": 1, "created": True}
+    assert first.get_json() == {
+        "id": "approval",
+        "version": 1,
+        "created": True,
+        "warnings": [],
+        "groups_created": [],
+    }
 
     before = _stored_counts(ctx)
     again = api.post("/process-models", user="ana", **_multipart(files))
     assert again.status_code == 200
-    assert again.get_json() == {"id": "approval", "version": 1, "created": False}
+    assert again.get_json() == {
+        "id": "approval",
+        "version": 1,
+        "created": False,
+        "warnings": [],
+        "groups_created": [],
+    }
     assert _stored_counts(ctx) == before
 
     files["approval.bpmn"] = files["approval.bpmn"].replace(b"Review the request", b"Review the petition")
     second = api.post("/process-models", user="ana", **_multipart(files, process_model="approval"))
     assert second.status_code == 201
-    assert second.get_json() == {"id": "approval", "version": 2, "created": True}
+    assert second.get_json()["version"] == 2 and second.get_json()["created"] is True
 
 
 def test_rejected_deploy_is_422_with_located_problems_and_stores_nothing(api, ctx, people):
     files = read_fixture(*APPROVAL)
-    files["approval.bpmn"] = files["approval.bpmn"].replace(b'name="reviewers"', b'name="nobody"')
+    files["approval.bpmn"] = files["approval.bpmn"].replace(b'name="reviewers"', b'name="' + b"x" * 65 + b'"')
     before = _stored_counts(ctx)
     body = expect_error(api.post("/process-models", user="ana", **_multipart(files)), 422, "invalid_input")
     assert body["details"] == [
@@ -359,12 +371,49 @@ def test_rejected_deploy_is_422_with_located_problems_and_stores_nothing(api, ct
             "file": "approval.bpmn",
             "line": 22,
             "element_id": "Task_Review",
-            "message": "lane 'nobody' does not name an existing group",
+            "message": f"lane '{'x' * 40}…' is longer than 64 characters",
         }
     ]
     assert _stored_counts(ctx) == before
     assert api.get("/process-models", user="ana").get_json() == {"process_models": []}
     expect_error(api.get("/process-models/approval", user="ana"), 404, "not_found")
+
+
+def test_a_lane_naming_no_group_deploys_with_a_warning_and_makes_the_group(api, ctx, people):
+    files = read_fixture(*APPROVAL)
+    files["approval.bpmn"] = files["approval.bpmn"].replace(b'name="reviewers"', b'name="Lane 1"')
+    checked = api.post("/process-models/validate", user="ana", **_multipart(files)).get_json()
+    warning = {
+        "file": "approval.bpmn",
+        "line": 22,
+        "element_id": "Task_Review",
+        "message": "lane 'Lane 1' names no group: the group will be created, empty, "
+        "and an administrator must add its members",
+    }
+    assert checked == {"valid": True, "id": "approval", "problems": [], "warnings": [warning]}
+    expect_error(api.get("/groups/Lane 1/members", user="admin"), 404, "not_found")  # a check makes nothing
+    deployed = api.post("/process-models", user="ana", **_multipart(files))
+    assert deployed.status_code == 201
+    assert deployed.get_json()["warnings"] == [warning] and deployed.get_json()["groups_created"] == [
+        "Lane 1"
+    ]
+    assert api.get("/groups/Lane 1/members", user="admin").get_json() == {"members": []}
+    # Deployed again unchanged: nothing is made twice
+    again = api.post("/process-models", user="ana", **_multipart(files)).get_json()
+    assert again["created"] is False and again["groups_created"] == []
+
+
+def test_validate_lists_problems_without_storing_a_version(api, ctx, people):
+    files = read_fixture(*APPROVAL)
+    files["approval.bpmn"] = files["approval.bpmn"].replace(
+        b"outcome = 'approved'", b"import os\noutcome = 'approved'"
+    )
+    before = _stored_counts(ctx)
+    checked = api.post("/process-models/validate", user="ana", **_multipart(files)).get_json()
+    assert checked["valid"] is False and [p["element_id"] for p in checked["problems"]] == ["Script_Record"]
+    assert "import statements are not allowed" in checked["problems"][0]["message"]
+    assert _stored_counts(ctx) == (*before[:3], before[3] + 1)  # the audit record of the check
+    expect_error(api.post("/process-models/validate", user="rita", **_multipart(files)), 403, "forbidden")
 
 
 def test_deploy_of_malformed_xml_is_422(api, ctx, people):

@@ -180,6 +180,10 @@ def test_a_whole_scenario_matches_the_documented_schemas(client, ctx, people):
     call("PUT", "/groups/reviewers/members", admin, json={"members": ["ghost"]})
     multipart = {"files": [(io.BytesIO(c), n) for n, c in read_fixture(*APPROVAL).items()]}
     call("POST", "/process-models", admin, data=multipart, content_type="multipart/form-data")
+    broken = {"files": [(io.BytesIO(b"<bpmn:definitions"), "broken.bpmn")]}
+    call("POST", "/process-models/validate", admin, data=broken, content_type="multipart/form-data")
+    multipart = {"files": [(io.BytesIO(c), n) for n, c in read_fixture(*APPROVAL).items()]}
+    call("POST", "/process-models/validate", rita, data=multipart, content_type="multipart/form-data")
     call("GET", "/process-models", rita)
     call("GET", "/process-models/approval", rita)
     call("GET", "/process-models/nothing", rita)
@@ -209,6 +213,7 @@ def test_a_whole_scenario_matches_the_documented_schemas(client, ctx, people):
     call("POST", f"/tasks/{task_id}/complete", rita, json={"data": {"approved": True, "comment": "ok"}})
     call("POST", f"/tasks/{task_id}/complete", rita, json={"data": {"approved": True, "comment": "ok"}})
     call("GET", f"/process-instances/{instance['id']}/history", rita)
+    call("GET", f"/process-instances/{instance['id']}/log", rita)
     call("POST", f"/process-instances/{instance['id']}/cancel", rita)
     call("POST", f"/process-instances/{instance['id']}/retry", admin)
     failing = call(

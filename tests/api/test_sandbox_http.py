@@ -84,9 +84,13 @@ def test_deploying_a_format_string_walk_answers_422_without_secrets(server: Serv
     content = hostile(timer=timer)["hostile.bpmn"]
     boundary = "sandbox-boundary"
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="hostile.bpmn"\r\n'
-        "Content-Type: application/xml\r\n\r\n"
-    ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="hostile.bpmn"\r\n'
+            "Content-Type: application/xml\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     connection.request(
         "POST",

@@ -63,7 +63,6 @@ ESCAPES = [
     "x = getattr(x, '__class__')",
     "x = str.format('{0.__class__}', x)",
     "x = [c for c in ().__class__.__mro__]",
-    "print(x)",
     "class C:\n    pass",
     "with x:\n    pass",
 ]
@@ -490,12 +489,28 @@ def test_pow_with_modulus_and_inplace_operators() -> None:
 NO_IMPORTS = "import statements are not allowed; use the functions the server provides"
 
 
+def test_print_writes_to_the_log_of_the_element_whose_code_ran(env: SandboxEnvironment) -> None:
+    context = _data()
+    env.element_id = "Script_1"
+    env.execute("print('x is', x, sep=': ', file=None)\ny = x + 1", context)
+    assert context["y"] == 4 and "_print" not in context and "_print_" not in context
+    env.element_id = "Flow_1"
+    assert env.evaluate("print(votes_for) or votes_for > 1", context) is True
+    assert env.take_printed() == [("Script_1", "x is: 3\n"), ("Flow_1", "2\n")]
+    assert env.take_printed() == []
+    env.execute("for i in range(5000):\n    print('line', i)", context)
+    [(_element, text)] = env.take_printed()
+    assert len(text) == policy.MAX_PRINTED + len("[output cut]\n") and text.endswith("[output cut]\n")
+    with pytest.raises(ScriptError):
+        env.execute("print('before')\nz = 1 / 0", context)
+    assert env.take_printed() == [("Flow_1", "before\n")]
+
+
 @pytest.mark.parametrize(
     ("script", "message"),
     [
         ("import os", f"Line 1: {NO_IMPORTS}"),
         ("from os import path", f"Line 1: {NO_IMPORTS}"),
-        ("x = 1\nprint(x)", "Line 2: print is not available in diagram code; store values in variables"),
         ("x = printed", "Line 1: printed is not available in diagram code; store values in variables"),
         ("with x:\n    pass", "Line 1: with statements are not allowed in diagram code"),
         ("class C:\n    pass", "Line 1: class definitions are not allowed in diagram code"),

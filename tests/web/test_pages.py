@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.services.modelling import deployments
 from app.services.people import users
+from app.services.people.users import SYSTEM
+from app.services.running import instances
 from app.services.work import tasks
+from tests.conftest import FIXTURES
 
 
 def test_pages_redirect_to_sign_in(client: Any) -> None:
@@ -155,3 +159,15 @@ def test_an_instance_id_beyond_64_bits_is_a_page_not_found(browser, seeded):
     assert browser.get(f"/instances/{2**63}").status_code == 404
     assert browser.get(f"/instances/{2**31}").status_code == 404
     assert browser.get(f"/instances/{2**31 - 1}").status_code == 404
+
+
+def test_the_instance_page_shows_what_its_scripts_printed(browser: Any, seeded: dict, ctx: Any) -> None:
+    files = {"two_pools.bpmn": (FIXTURES / "elsewhere" / "camunda_two_pools.bpmn").read_bytes()}
+    deployments.deploy(ctx, SYSTEM, files)
+    started = instances.start_instance(ctx, users.actor_for(ctx, "carol"), "Collaboration_0x1", {})
+    browser.login("carol")
+    page = browser.get(f"/instances/{started['id']}").get_data(as_text=True)
+    assert 'id="log-h"' not in page  # nothing printed yet
+    tasks.complete_task(ctx, users.actor_for(ctx, "carol"), started["tasks"][0]["id"], {})
+    page = browser.get(f"/instances/{started['id']}").get_data(as_text=True)
+    assert 'id="log-h"' in page and "<pre>shipped: True\n</pre>" in page and "Ship" in page

@@ -5,7 +5,7 @@ from .audit import AuditRecord
 from .calendar_transfer import TRANSFER_KINDS, CalendarTransfer
 from .completion_time import CompletionTime, bucket_of
 from .definition import ProcessFile, ProcessModel, ProcessVersion
-from .instance import STATUSES, InstanceValue, ProcessInstance
+from .instance import STATUSES, InstanceLogLine, InstanceValue, ProcessInstance
 from .migration_job import MigrationJob
 from .rotation_term import DEFAULT_LEAD_DAYS, RotationTerm
 from .saved_filter import SavedFilter
@@ -31,6 +31,7 @@ __all__ = [
     "HeldMessage",
     "MessageSubscription",
     "ProcessFile",
+    "InstanceLogLine",
     "InstanceValue",
     "ProcessInstance",
     "ProcessModel",

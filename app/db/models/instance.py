@@ -58,3 +58,18 @@ class InstanceValue(Base):
     )
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
+
+
+class InstanceLogLine(Base):
+    """What a diagram's code wrote with print(): one row per evaluation that printed, for the
+    instance page (written with the step that ran the code, in its transaction)."""
+
+    __tablename__ = "instance_log"
+
+    id: Mapped[intpk]
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    element_id: Mapped[str | None] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)

@@ -5,17 +5,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 
-from ...db.models import ProcessFile, ProcessModel, ProcessVersion
+from ...db.models import Group, ProcessFile, ProcessModel, ProcessVersion
 from ...engine import translations
 from ...engine.errors import BundleInvalid
-from ...engine.parser import called_processes, parse_bundle, referenced_catalogues, referenced_forms
+from ...engine.parser import (
+    ProcessBundle,
+    called_processes,
+    parse_bundle,
+    referenced_catalogues,
+    referenced_forms,
+)
 from ...engine.scripting import SandboxEnvironment
 from ...engine.serializer import LoadedSpecs, dump_specs, load_specs
 from ...engine.timer_checks import TimerEvaluator
@@ -31,6 +37,24 @@ class DeployResult:
     model_id: str
     version: int
     created: bool
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    groups_created: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.model_id,
+            "version": self.version,
+            "created": self.created,
+            "warnings": self.warnings,
+            "groups_created": self.groups_created,
+        }
+
+
+class BundleRefused(InvalidInput):
+    """The files fail the deploy checks: `details` lists the problems; `warnings`, what the
+    checks found besides before they stopped."""
+
+    warnings: list[dict[str, Any]]
 
 
 def content_hash(files: Mapping[str, bytes]) -> str:
@@ -47,28 +71,72 @@ def _date_or_none(value: str | None) -> date | None:
         return None
 
 
+def _checked(ctx: ServiceContext, files: Mapping[str, bytes], process_id: str | None) -> ProcessBundle:
+    """The bundle after every deploy check; InvalidInput listing the problems (and the warnings
+    found so far) when it fails them. The checks run diagram code in sandbox workers: callers
+    run this before taking the write lock, not under it."""
+    with ctx.uow() as uow:
+        known_groups = group_names(uow)
+    try:
+        return parse_bundle(
+            files, known_groups=known_groups, process_id=process_id, evaluate=_timer_evaluator(ctx)
+        )
+    except BundleInvalid as exc:
+        refused = BundleRefused("the process model was not deployed", [p.as_dict() for p in exc.problems])
+        refused.warnings = [w.as_dict() for w in exc.warnings]
+        raise refused from exc
+
+
+def validate(
+    ctx: ServiceContext, actor: Actor, files: Mapping[str, bytes], *, process_id: str | None = None
+) -> dict[str, Any]:
+    """The deploy checks without deploying: {valid, id, problems, warnings}. Audited, as analysts'
+    work on a model is."""
+    if not actor.is_analyst:
+        raise Forbidden("only analysts may validate process models")
+    try:
+        bundle = _checked(ctx, files, process_id)
+        result = {
+            "valid": True,
+            "id": bundle.process_id,
+            "problems": [],
+            "warnings": [w.as_dict() for w in bundle.warnings],
+        }
+    except BundleRefused as exc:
+        result = {"valid": False, "id": process_id, "problems": exc.details, "warnings": exc.warnings}
+    with ctx.uow(write=True) as uow:
+        audit.record(
+            uow,
+            at=ctx.now(),
+            actor=actor.username,
+            action="model.validated",
+            details={
+                "model": result["id"],
+                "files": sorted(files),
+                "valid": result["valid"],
+                "problems": len(result["problems"]),
+            },
+        )
+        uow.commit()
+    return result
+
+
 def deploy(
     ctx: ServiceContext, actor: Actor, files: Mapping[str, bytes], *, process_id: str | None = None
 ) -> DeployResult:
     if not actor.is_analyst:
         raise Forbidden("only analysts may deploy process models")
-    # The checks run diagram code in sandbox workers: before the write lock, not under it.
-    with ctx.uow() as uow:
-        known_groups = group_names(uow)
-    try:
-        bundle = parse_bundle(
-            files, known_groups=known_groups, process_id=process_id, evaluate=_timer_evaluator(ctx)
-        )
-    except BundleInvalid as exc:
-        raise InvalidInput("the process model was not deployed", [p.as_dict() for p in exc.problems]) from exc
+    bundle = _checked(ctx, files, process_id)
+    warnings = [w.as_dict() for w in bundle.warnings]
     digest = content_hash(bundle.files)
     with ctx.uow(write=True) as uow:
         model = uow.session.get(ProcessModel, bundle.process_id, with_for_update=True)
         if model is not None and model.latest_version:
             latest = _version_row(uow, model.id, model.latest_version)
             if latest.content_hash == digest:
-                return DeployResult(model.id, model.latest_version, created=False)
+                return DeployResult(model.id, model.latest_version, created=False, warnings=warnings)
         now = ctx.now()
+        created_groups = _create_groups(uow, bundle.new_groups)
         if model is None:
             model = uow.add(ProcessModel(id=bundle.process_id, name="", latest_version=0, created_at=now))
         model.name = bundle.metadata.get("title_en") or bundle.metadata.get("name") or model.id
@@ -101,11 +169,22 @@ def deploy(
                 "version": version.version,
                 "files": sorted(bundle.files),
                 "content_hash": digest,
+                "groups_created": created_groups,
+                "warnings": len(warnings),
             },
         )
-        result = DeployResult(model.id, version.version, created=True)
+        result = DeployResult(model.id, version.version, True, warnings, created_groups)
         uow.commit()
     return result
+
+
+def _create_groups(uow: UnitOfWork, names: list[str]) -> list[str]:
+    """The lanes' groups that do not exist (checked again under the write lock), made empty."""
+    existing = group_names(uow)
+    created = [name for name in names if name not in existing]
+    for name in created:
+        uow.add(Group(name=name, title=name))
+    return created
 
 
 def _timer_evaluator(ctx: ServiceContext) -> TimerEvaluator:

@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
-from ...db.models import HumanTask, ProcessInstance, WaitingTimer
+from ...db.models import HumanTask, InstanceLogLine, ProcessInstance, WaitingTimer
 from ...engine import runner, snapshots
 from ...engine.errors import EngineError
 from ...engine.features import SpecFeatures, spec_features
@@ -82,6 +82,7 @@ _UPDATE_INSTANCE = (
         {name: bindparam(name) for name in _INSTANCE_STATE} | {"row_version": bindparam("b_new_row_version")}
     )
 )
+_INSERT_LOG_LINE = insert(InstanceLogLine.__table__)
 _TASKS = HumanTask.__table__
 _SELECT_TASKS = select(_TASKS).where(_TASKS.c.instance_id == bindparam("instance_id"))
 _TASK_COLUMNS = tuple(column.key for column in _TASKS.columns)
@@ -239,6 +240,7 @@ class Captured:
     snapshot: WorkflowSnapshot
     state: dict[str, Any]
     features: SpecFeatures
+    printed: list[tuple[str | None, str]]  # what the step's code wrote with print(), by element
 
 
 def capture(
@@ -263,7 +265,9 @@ def capture(
         state["status"] = "complete" if snap.completed else "running"
     ended = state["status"] in ENDED
     state["ended_at"] = (instance.ended_at or state["updated_at"]) if ended else None
-    return Captured(snap, state, spec_features(workflow))
+    environment = getattr(workflow.script_engine, "environment", None)
+    printed = environment.take_printed() if hasattr(environment, "take_printed") else []
+    return Captured(snap, state, spec_features(workflow), printed)
 
 
 def save_workflow(
@@ -319,6 +323,14 @@ def save_workflow(
     if features.messages:
         sync_messages(connection, instance, snap.messages if live else [], is_new)
     store_values(connection, instance, keys, captured.state["data"], is_new)
+    if captured.printed:
+        connection.execute(
+            _INSERT_LOG_LINE,
+            [
+                {"instance_id": instance.id, "at": now, "element_id": e, "text": t}
+                for e, t in captured.printed
+            ],
+        )
     if running:
         uow.after_commit(partial(_keep, ctx, instance, workflow, open_tasks))
     return open_tasks

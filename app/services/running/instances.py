@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import delete, select
 
-from ...db.models import HeldMessage, HumanTask, ProcessInstance
+from ...db.models import HeldMessage, HumanTask, InstanceLogLine, ProcessInstance
 from ...engine import runner
 from ...engine.errors import EngineError, TaskNotReady
 from ...errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
@@ -251,6 +251,18 @@ def history(ctx: ServiceContext, actor: Actor, instance_id: int) -> list[dict[st
             }
             for r in audit.instance_history(uow, instance_id)
         ]
+
+
+def printed_log(ctx: ServiceContext, actor: Actor, instance_id: int) -> list[dict[str, Any]]:
+    """What the instance's diagram code wrote with print(), oldest first."""
+    with ctx.uow() as uow:
+        _get(uow, instance_id, actor)
+        rows = uow.session.scalars(
+            select(InstanceLogLine)
+            .where(InstanceLogLine.instance_id == instance_id)
+            .order_by(InstanceLogLine.id)
+        )
+        return [{"at": r.at.isoformat(), "element_id": r.element_id, "text": r.text} for r in rows]
 
 
 def cancel_instance(ctx: ServiceContext, actor: Actor, instance_id: int) -> dict[str, Any]:

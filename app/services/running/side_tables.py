@@ -112,7 +112,9 @@ def sync_tasks(
         connection.execute(_INSERT_CLOSED_TASK, closed[0] if len(closed) == 1 else closed)
         done = [(existing[t].element_id, existing[t].created_at) for t in completed_among(gone)]
         record_completion_times(connection, instance, done, now)
-    reserved_for = _user_ids(uow, {v.assignee for v in views if v.assignee and v.task_id not in existing})
+    # A user task in no lane belongs to whoever started the instance (as in spiff-arena).
+    assignees = {v.task_id: v.assignee or (None if v.lane else instance.started_by) for v in views}
+    reserved_for = _user_ids(uow, {a for t, a in assignees.items() if a and t not in existing})
     open_tasks: list[TaskRow] = []
     new_rows: list[TaskRow] = []
     for task_id, view in current.items():
@@ -129,8 +131,8 @@ def sync_tasks(
                 titles=view.titles,
                 lane=view.lane,
                 group_name=view.lane,
-                assignee_id=reserved_for.get(view.assignee or ""),
-                reserved=(view.assignee or "") in reserved_for,
+                assignee_id=reserved_for.get(assignees[task_id] or ""),
+                reserved=(assignees[task_id] or "") in reserved_for,
                 form_schema=view.form_schema,
                 form_ui_schema=view.form_ui_schema,
                 instructions=view.instructions,
