@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from ..errors import BadRequest
-from ..services.modelling import deployments
+from ..errors import BadRequest, InvalidInput
+from ..services.modelling import catalogue, checks, deployments
 from ..services.running import bulk_migration
 from . import bp
 from .common import current_actor, services
@@ -34,9 +34,12 @@ def _uploaded_files() -> dict[str, bytes]:
 def deploy_model():
     actor = current_actor()
     files = _uploaded_files()
-    result = deployments.deploy(
-        services(), actor, files, process_id=request.form.get("process_model") or None
-    )
+    comment = request.form.get("comment", "")
+    if len(comment) > deployments.MAX_COMMENT:
+        limit = f"at most {deployments.MAX_COMMENT} characters"
+        raise InvalidInput("the comment is too long", [{"field": "comment", "message": limit}])
+    process_id = request.form.get("process_model") or None
+    result = deployments.deploy(services(), actor, files, process_id=process_id, comment=comment)
     return result.as_dict(), 201 if result.created else 200
 
 
@@ -44,9 +47,7 @@ def deploy_model():
 def validate_model():
     actor = current_actor()
     files = _uploaded_files()
-    return deployments.validate(
-        services(), actor, files, process_id=request.form.get("process_model") or None
-    )
+    return checks.validate(services(), actor, files, process_id=request.form.get("process_model") or None)
 
 
 @bp.get("/process-models/<model_id>")
@@ -59,6 +60,11 @@ def get_model(model_id: str):
 def list_versions(model_id: str):
     current_actor()
     return {"versions": deployments.list_versions(services(), model_id)}
+
+
+@bp.get("/process-models/<model_id>/diff")
+def diff_versions(model_id: str):
+    return catalogue.compare(services(), current_actor(), model_id, query("from"), query("to"))
 
 
 @bp.get("/process-models/<model_id>/files/<name>")

@@ -43,14 +43,14 @@ class ProcessBundle:
     new_groups: list[str] = field(default_factory=list)  # lanes naming no group yet
 
 
-def _safe_xml_parser() -> etree.XMLParser:
+def safe_xml_parser() -> etree.XMLParser:
     # No DTDs, no entity expansion, no network: uploaded XML is untrusted.
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def _parse_xml(name: str, content: bytes, problems: list[Problem]) -> etree._Element | None:
     try:
-        root = etree.fromstring(content, _safe_xml_parser())
+        root = etree.fromstring(content, safe_xml_parser())
     except etree.XMLSyntaxError as exc:
         problems.append(Problem(name, exc.lineno, None, f"malformed XML: {exc.msg}"))
         return None
@@ -242,7 +242,7 @@ def referenced_catalogues(bpmn_content: bytes) -> set[str]:
 
 def _root_or_none(content: bytes) -> etree._Element | None:
     try:
-        return etree.fromstring(content, _safe_xml_parser())
+        return etree.fromstring(content, safe_xml_parser())
     except etree.XMLSyntaxError:
         return None  # parse_bundle reports it with its line
 

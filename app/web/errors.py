@@ -45,8 +45,19 @@ def error_page(status: int, detail: str = ""):
     return render_template("error.html", status=status, title=title, detail=detail), status
 
 
+JSON_CALLS = "/editor/api/"  # the editor's calls: answered as the REST API answers
+
+
+def _json_error(code: str, message: str, status: int, details: list | None = None):
+    return {"error": code, "message": message, "details": details or []}, status
+
+
 @bp.errorhandler(AppError)
 def _app_error(exc: AppError):
+    if request.path.startswith(JSON_CALLS):
+        status = 401 if isinstance(exc, Unauthorized) else None
+        status = status or next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400)
+        return _json_error(exc.code, exc.message, status, exc.details)
     if isinstance(exc, Unauthorized):
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
     if isinstance(exc, Unavailable):
@@ -62,6 +73,11 @@ def unavailable(exc: Unavailable):
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
+    if request.path.startswith(JSON_CALLS):
+        signed_out = exc.description == "csrf" and not session.get("user")
+        message = "you were signed out: sign in again" if signed_out else str(exc.description or exc.name)
+        code = "unauthorized" if signed_out else exc.name.lower().replace(" ", "_")
+        return _json_error(code, message, 401 if signed_out else exc.code or 500)
     if exc.description == "csrf":
         return _expired_form()
     return error_page(exc.code or 500)

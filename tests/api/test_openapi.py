@@ -188,6 +188,9 @@ def test_a_whole_scenario_matches_the_documented_schemas(client, ctx, people):
     call("GET", "/process-models/approval", rita)
     call("GET", "/process-models/nothing", rita)
     call("GET", "/process-models/approval/versions", rita)
+    call("GET", "/process-models/approval/diff?from=1&to=1", admin)
+    call("GET", "/process-models/approval/diff?from=1&to=9", admin)
+    call("GET", "/process-models/approval/diff?from=1&to=2", rita)
     call("GET", "/process-models/approval/files/approval.bpmn", rita)
     call("GET", "/process-models/approval/files/approval_review.schema.json", rita)
     instance = call(

@@ -109,6 +109,8 @@ def every_page(live: LiveServer) -> dict[str, str]:
         "sandbox": "/sandbox",
         "rotation": "/rotation",
         "reports": "/reports",
+        "models": "/models",
+        "model": "/models/approval",
         "not-found": "/tasks/00000000-0000-0000-0000-000000000000",
     }
     if live.ids.get("poll_instance_id"):

@@ -4,7 +4,7 @@ from .attachment import Attachment
 from .audit import AuditRecord
 from .calendar_transfer import TRANSFER_KINDS, CalendarTransfer
 from .completion_time import CompletionTime, bucket_of
-from .definition import ProcessFile, ProcessModel, ProcessVersion
+from .definition import ModelDraft, ProcessFile, ProcessModel, ProcessVersion
 from .instance import STATUSES, InstanceLogLine, InstanceValue, ProcessInstance
 from .migration_job import MigrationJob
 from .rotation_term import DEFAULT_LEAD_DAYS, RotationTerm
@@ -28,6 +28,7 @@ __all__ = [
     "HumanTaskGroup",
     "Membership",
     "MigrationJob",
+    "ModelDraft",
     "HeldMessage",
     "MessageSubscription",
     "ProcessFile",

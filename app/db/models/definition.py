@@ -42,6 +42,7 @@ class ProcessVersion(Base):
     lanes: Mapped[json_value] = mapped_column(default=list)
     deployed_by: Mapped[str64]
     deployed_at: Mapped[datetime]
+    comment: Mapped[str] = mapped_column(Text, default="")  # why it was deployed, in the deployer's words
 
     model: Mapped[ProcessModel] = relationship(back_populates="versions")
     files: Mapped[list[ProcessFile]] = relationship(
@@ -67,3 +68,20 @@ class ProcessFile(Base):
         import json
 
         return json.loads(self.content)
+
+
+class ModelDraft(Base):
+    """An analyst's unsaved work on a model in the editor: all its files, as last saved, and the
+    version it started from (a deploy from an older one is refused). One per analyst and model;
+    a new model's draft has the id the analyst gave it."""
+
+    __tablename__ = "model_drafts"
+    __table_args__ = (UniqueConstraint("model_id", "username"),)
+
+    id: Mapped[intpk]
+    model_id: Mapped[str] = mapped_column(String(128), index=True)
+    username: Mapped[str64]
+    base_version: Mapped[int | None]
+    files: Mapped[json_value] = mapped_column(default=dict)  # name -> text
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -10,26 +10,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 
-from ...db.models import Group, ProcessFile, ProcessModel, ProcessVersion
+from ...db.models import Group, ModelDraft, ProcessFile, ProcessModel, ProcessVersion
 from ...engine import translations
-from ...engine.errors import BundleInvalid
-from ...engine.parser import (
-    ProcessBundle,
-    called_processes,
-    parse_bundle,
-    referenced_catalogues,
-    referenced_forms,
-)
-from ...engine.scripting import SandboxEnvironment
+from ...engine.parser import called_processes, referenced_catalogues, referenced_forms
 from ...engine.serializer import LoadedSpecs, dump_specs, load_specs
-from ...engine.timer_checks import TimerEvaluator
-from ...errors import Forbidden, InvalidInput, NotFound
+from ...errors import Conflict, Forbidden, NotFound
 from .. import audit
 from ..context import ServiceContext
 from ..people.users import Actor, group_names
 from ..uow import UnitOfWork
+from .checks import checked_bundle
+
+MAX_COMMENT = 2000
 
 
 @dataclass(frozen=True)
@@ -50,13 +44,6 @@ class DeployResult:
         }
 
 
-class BundleRefused(InvalidInput):
-    """The files fail the deploy checks: `details` lists the problems; `warnings`, what the
-    checks found besides before they stopped."""
-
-    warnings: list[dict[str, Any]]
-
-
 def content_hash(files: Mapping[str, bytes]) -> str:
     digest = hashlib.sha256()
     for name in sorted(files):
@@ -71,69 +58,42 @@ def _date_or_none(value: str | None) -> date | None:
         return None
 
 
-def _checked(ctx: ServiceContext, files: Mapping[str, bytes], process_id: str | None) -> ProcessBundle:
-    """The bundle after every deploy check; InvalidInput listing the problems (and the warnings
-    found so far) when it fails them. The checks run diagram code in sandbox workers: callers
-    run this before taking the write lock, not under it."""
-    with ctx.uow() as uow:
-        known_groups = group_names(uow)
-    try:
-        return parse_bundle(
-            files, known_groups=known_groups, process_id=process_id, evaluate=_timer_evaluator(ctx)
-        )
-    except BundleInvalid as exc:
-        refused = BundleRefused("the process model was not deployed", [p.as_dict() for p in exc.problems])
-        refused.warnings = [w.as_dict() for w in exc.warnings]
-        raise refused from exc
+@dataclass(frozen=True)
+class EditedFrom:
+    """A deploy from the editor: the version the analyst's work started from (None for a new
+    model); a newer version deployed since refuses it. Their draft of the model goes with it."""
 
-
-def validate(
-    ctx: ServiceContext, actor: Actor, files: Mapping[str, bytes], *, process_id: str | None = None
-) -> dict[str, Any]:
-    """The deploy checks without deploying: {valid, id, problems, warnings}. Audited, as analysts'
-    work on a model is."""
-    if not actor.is_analyst:
-        raise Forbidden("only analysts may validate process models")
-    try:
-        bundle = _checked(ctx, files, process_id)
-        result = {
-            "valid": True,
-            "id": bundle.process_id,
-            "problems": [],
-            "warnings": [w.as_dict() for w in bundle.warnings],
-        }
-    except BundleRefused as exc:
-        result = {"valid": False, "id": process_id, "problems": exc.details, "warnings": exc.warnings}
-    with ctx.uow(write=True) as uow:
-        audit.record(
-            uow,
-            at=ctx.now(),
-            actor=actor.username,
-            action="model.validated",
-            details={
-                "model": result["id"],
-                "files": sorted(files),
-                "valid": result["valid"],
-                "problems": len(result["problems"]),
-            },
-        )
-        uow.commit()
-    return result
+    base_version: int | None
 
 
 def deploy(
-    ctx: ServiceContext, actor: Actor, files: Mapping[str, bytes], *, process_id: str | None = None
+    ctx: ServiceContext,
+    actor: Actor,
+    files: Mapping[str, bytes],
+    *,
+    process_id: str | None = None,
+    comment: str = "",
+    edited_from: EditedFrom | None = None,
 ) -> DeployResult:
     if not actor.is_analyst:
         raise Forbidden("only analysts may deploy process models")
-    bundle = _checked(ctx, files, process_id)
+    bundle = checked_bundle(ctx, files, process_id)
     warnings = [w.as_dict() for w in bundle.warnings]
     digest = content_hash(bundle.files)
     with ctx.uow(write=True) as uow:
         model = uow.session.get(ProcessModel, bundle.process_id, with_for_update=True)
+        if edited_from is not None:
+            _check_base(model, bundle.process_id, edited_from.base_version)
+            uow.session.execute(
+                delete(ModelDraft).where(
+                    ModelDraft.username == actor.username,
+                    ModelDraft.model_id.in_({bundle.process_id, process_id or bundle.process_id}),
+                )
+            )
         if model is not None and model.latest_version:
-            latest = _version_row(uow, model.id, model.latest_version)
+            latest = version_row(uow, model.id, model.latest_version)
             if latest.content_hash == digest:
+                uow.commit()  # the draft it was made from is done with
                 return DeployResult(model.id, model.latest_version, created=False, warnings=warnings)
         now = ctx.now()
         created_groups = _create_groups(uow, bundle.new_groups)
@@ -155,6 +115,7 @@ def deploy(
                 lanes=bundle.lanes,
                 deployed_by=actor.username,
                 deployed_at=now,
+                comment=comment,
                 files=[ProcessFile(name=n, content=c) for n, c in sorted(bundle.files.items())],
             )
         )
@@ -171,11 +132,26 @@ def deploy(
                 "content_hash": digest,
                 "groups_created": created_groups,
                 "warnings": len(warnings),
+                "comment": comment,
             },
         )
         result = DeployResult(model.id, version.version, True, warnings, created_groups)
         uow.commit()
     return result
+
+
+def _check_base(model: ProcessModel | None, model_id: str, base_version: int | None) -> None:
+    newest = model.latest_version if model is not None else None
+    if newest == base_version:
+        return
+    if base_version is None:
+        message = f"a process model '{model_id}' exists already (version {newest}): open it in the editor"
+    else:
+        message = (
+            f"version {newest} of '{model_id}' was deployed after version {base_version}, which your work "
+            "started from: compare the versions, then apply your changes to the newest one"
+        )
+    raise Conflict(message, [{"newest_version": newest, "base_version": base_version}])
 
 
 def _create_groups(uow: UnitOfWork, names: list[str]) -> list[str]:
@@ -187,12 +163,7 @@ def _create_groups(uow: UnitOfWork, names: list[str]) -> list[str]:
     return created
 
 
-def _timer_evaluator(ctx: ServiceContext) -> TimerEvaluator:
-    environment = SandboxEnvironment(ctx.sandbox)
-    return lambda source: environment.evaluate(source, {})
-
-
-def _version_row(uow: UnitOfWork, model_id: str, version: int | None = None) -> ProcessVersion:
+def version_row(uow: UnitOfWork, model_id: str, version: int | None = None) -> ProcessVersion:
     query = select(ProcessVersion).where(ProcessVersion.model_id == model_id)
     if version is None:
         query = query.order_by(ProcessVersion.version.desc()).limit(1)
@@ -278,6 +249,7 @@ def version_view(version: ProcessVersion) -> dict[str, Any]:
         "metadata": version.metadata_json,
         "deployed_by": version.deployed_by,
         "deployed_at": version.deployed_at.isoformat(),
+        "comment": version.comment,
         "files": [f.name for f in version.files],
     }
 
@@ -290,7 +262,7 @@ def list_models(ctx: ServiceContext) -> list[dict[str, Any]]:
                 "id": m.id,
                 "name": m.name,
                 "latest_version": m.latest_version,
-                "legal_basis": _version_row(uow, m.id).legal_basis,
+                "legal_basis": version_row(uow, m.id).legal_basis,
             }
             for m in models
         ]
@@ -298,12 +270,12 @@ def list_models(ctx: ServiceContext) -> list[dict[str, Any]]:
 
 def get_model(ctx: ServiceContext, model_id: str, version: int | None = None) -> dict[str, Any]:
     with ctx.uow() as uow:
-        return version_view(_version_row(uow, model_id, version))
+        return version_view(version_row(uow, model_id, version))
 
 
 def list_versions(ctx: ServiceContext, model_id: str) -> list[dict[str, Any]]:
     with ctx.uow() as uow:
-        _version_row(uow, model_id)
+        version_row(uow, model_id)
         rows = uow.session.scalars(
             select(ProcessVersion).where(ProcessVersion.model_id == model_id).order_by(ProcessVersion.version)
         )
@@ -312,7 +284,7 @@ def list_versions(ctx: ServiceContext, model_id: str) -> list[dict[str, Any]]:
 
 def get_file(ctx: ServiceContext, model_id: str, name: str, version: int | None = None) -> bytes:
     with ctx.uow() as uow:
-        row = _version_row(uow, model_id, version)
+        row = version_row(uow, model_id, version)
         for file in row.files:
             if file.name == name:
                 return file.content

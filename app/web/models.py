@@ -1,0 +1,83 @@
+"""The models pages (analysts, administrators): every model, a model's versions, a version's files
+as a zip, and two versions compared."""
+
+from __future__ import annotations
+
+import io
+
+from flask import render_template, request, send_file
+
+from ..errors import InvalidInput
+from ..services.modelling import catalogue, texts
+from . import bp
+from .common import actor, services
+
+
+@bp.get("/models")
+def models_page():
+    search = request.args.get("q", "")[:200]
+    return render_template(
+        "models.html",
+        models=catalogue.list_models(services(), actor(), search),
+        search=search,
+        process_titles=texts.process_titles(services()),
+    )
+
+
+@bp.get("/models/<model_id>")
+def model_page(model_id: str):
+    detail = catalogue.model_detail(services(), actor(), model_id)
+    return render_template(
+        "model.html", model=detail, process_titles=texts.process_titles(services()), current=actor().username
+    )
+
+
+@bp.get("/models/<model_id>/versions/<int:version>.zip")
+def model_zip(model_id: str, version: int):
+    content = catalogue.version_zip(services(), actor(), model_id, version)
+    return send_file(
+        io.BytesIO(content),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{model_id}-v{version}.zip",
+    )
+
+
+def _version_arg(name: str, default: int) -> int:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else default
+
+
+@bp.get("/models/<model_id>/compare")
+def compare_page(model_id: str):
+    detail = catalogue.model_detail(services(), actor(), model_id)
+    newest = detail["newest_version"]
+    new = _version_arg("to", newest)
+    old = _version_arg("from", max(new - 1, 1))
+    diff, problem = None, None
+    try:
+        diff = catalogue.compare(services(), actor(), model_id, old, new)
+    except InvalidInput as exc:
+        problem = exc.message
+    files = {}
+    if diff is not None:
+        main = next((name for name in sorted(diff["diagrams"]) if name.startswith(model_id)), None)
+        main = main or next(iter(sorted(diff["diagrams"])), None)
+        if main:
+            before = catalogue.version_files(services(), actor(), model_id, old)
+            after = catalogue.version_files(services(), actor(), model_id, new)
+            files = {
+                "main": main,
+                "old_xml": before.get(main, b"").decode("utf-8", "replace"),
+                "new_xml": after.get(main, b"").decode("utf-8", "replace"),
+            }
+    return render_template(
+        "compare.html",
+        model=detail,
+        old=old,
+        new=new,
+        diff=diff,
+        problem=problem,
+        diagram=files,
+        process_titles=texts.process_titles(services()),
+    )
