@@ -267,3 +267,15 @@ def called_processes(bpmn_content: bytes) -> tuple[set[str], set[str]]:
     defined = set(root.xpath("//bpmn:process/@id", namespaces=NSMAP))
     called = set(root.xpath("//bpmn:callActivity/@calledElement", namespaces=NSMAP))
     return defined, called
+
+
+def model_id_of(files: Mapping[str, bytes]) -> str | None:
+    """The id a bundle would deploy as (its one top-level process, or its collaboration), or
+    None when the files do not say (the deploy checks then say why)."""
+    roots: dict[str, etree._Element] = {}
+    for name, content in files.items():
+        root = _root_or_none(content) if name.endswith(".bpmn") else None
+        if root is not None:
+            roots[name] = root
+    choice = process_choice.choose(roots, None, [])
+    return choice.id if choice is not None else None

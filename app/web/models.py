@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import io
 
-from flask import render_template, request, send_file
+from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 
 from ..errors import InvalidInput
-from ..services.modelling import catalogue, texts
+from ..services.modelling import catalogue, drafts, texts
 from . import bp
 from .common import actor, services
 
@@ -22,6 +23,24 @@ def models_page():
         search=search,
         process_titles=texts.process_titles(services()),
     )
+
+
+@bp.post("/models/import")
+def import_model():
+    """Files made in another modeller: the analyst's draft of the model they define, opened in
+    the editor (nothing is deployed until they deploy it)."""
+    uploads = request.files.getlist("files")
+    files = {upload.filename or "": upload.read() for upload in uploads if upload.filename}
+    try:
+        model_id = drafts.import_files(services(), actor(), files)
+    except InvalidInput as exc:
+        flash(_("The files were not imported: %(why)s", why=_details(exc)), "error")
+        return redirect(url_for("web.models_page"))
+    return redirect(url_for("web.editor_page", model_id=model_id))
+
+
+def _details(exc: InvalidInput) -> str:
+    return "; ".join(f"{d.get('field', '')}: {d.get('message', '')}" for d in exc.details) or exc.message
 
 
 @bp.get("/models/<model_id>")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from app.services.modelling import deployments
-from tests.conftest import APPROVAL, make_user, read_fixture
+from tests.conftest import APPROVAL, FIXTURES, make_user, read_fixture
 
 
 def _config(page: str) -> dict[str, Any]:
@@ -149,3 +149,29 @@ def test_the_form_preview_is_the_task_pages_form_in_each_language(analyst: Any) 
     assert 'class="field-error"' in tried["html"] and fields["$.amount"] in tried["html"]
     broken = _call(analyst, "POST", "/editor/api/form-preview", {"schema": "{", "lang": "en"})
     assert broken.status_code == 400 and "not valid JSON" in broken.get_json()["message"]
+
+
+def test_a_file_made_elsewhere_is_imported_as_a_draft_then_deployed(analyst: Any, ctx: Any) -> None:
+    content = (FIXTURES / "elsewhere" / "camunda_one_task.bpmn").read_bytes()
+    sent = analyst.post(
+        "/models/import",
+        {"files": (io.BytesIO(content), "leave.bpmn")},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 302 and sent.headers["Location"].endswith("/editor/Process_Leave")
+    config = _config(analyst.get("/editor/Process_Leave").get_data(as_text=True))
+    assert config["files"] == {"leave.bpmn": content.decode()} and config["base_version"] is None
+    assert config["draft"]["by"] == "ana" and config["main_file"] == "leave.bpmn"
+    deployed = _call(
+        analyst,
+        "POST",
+        "/editor/api/deploy",
+        {"files": config["files"], "base_version": None, "comment": "Import"},
+    ).get_json()
+    assert deployed["id"] == "Process_Leave" and deployed["model_url"] == "/models/Process_Leave"
+    assert [w["element_id"] for w in deployed["warnings"]] == ["Activity_Approve"]
+    refused = analyst.post(
+        "/models/import", {"files": (io.BytesIO(b"<x/>"), "x.txt")}, content_type="multipart/form-data"
+    )
+    assert refused.status_code == 302 and refused.headers["Location"].endswith("/models")
+    assert "x.txt" in analyst.get("/models").get_data(as_text=True)

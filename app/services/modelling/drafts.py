@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from ...db.models import ModelDraft, ProcessModel
-from ...engine.parser import ACCEPTED_SUFFIXES, MAX_FILE_BYTES
+from ...engine.parser import ACCEPTED_SUFFIXES, MAX_FILE_BYTES, model_id_of
 from ...errors import InvalidInput, NotFound
 from .. import audit
 from ..context import ServiceContext
@@ -61,6 +61,17 @@ def draft_view(draft: ModelDraft) -> dict[str, Any]:
     return {"by": draft.username, "since": draft.updated_at, "base_version": draft.base_version}
 
 
+def _store(
+    uow: UnitOfWork, actor: Actor, model_id: str, files: dict[str, str], base_version: int | None, now: Any
+) -> None:
+    draft = _draft(uow, model_id, actor.username)
+    if draft is None:
+        draft = uow.add(
+            ModelDraft(model_id=model_id, username=actor.username, created_at=now, files={}, updated_at=now)
+        )
+    draft.files, draft.base_version, draft.updated_at = files, base_version, now
+
+
 def save_draft(
     ctx: ServiceContext, actor: Actor, model_id: str, files: Mapping[str, str], base_version: int | None
 ) -> dict[str, Any]:
@@ -69,14 +80,7 @@ def save_draft(
     files = check_files(files)
     now = ctx.now()
     with ctx.uow(write=True) as uow:
-        draft = _draft(uow, model_id, actor.username)
-        if draft is None:
-            draft = uow.add(
-                ModelDraft(
-                    model_id=model_id, username=actor.username, created_at=now, files={}, updated_at=now
-                )
-            )
-        draft.files, draft.base_version, draft.updated_at = files, base_version, now
+        _store(uow, actor, model_id, files, base_version, now)
         audit.record(
             uow,
             at=now,
@@ -176,3 +180,35 @@ def deploy_edited(
         edited_from=deployments.EditedFrom(base_version),
     )
     return result.as_dict()
+
+
+def import_files(ctx: ServiceContext, actor: Actor, files: Mapping[str, bytes]) -> str:
+    """Files made elsewhere (Camunda Modeler, bpmn.io...) become the analyst's draft of the model
+    they define, a new one or the next version of an existing one, to open in the editor; the id
+    of that model."""
+    require_analyst(actor)
+    texts = {}
+    for name, content in files.items():
+        try:
+            texts[name] = content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _refuse(f"files.{name}", "not a UTF-8 text file") from None
+    check_files(texts)
+    model_id = model_id_of(files)
+    if model_id is None:
+        message = "no executable process, or several and no collaboration holding them all"
+        raise _refuse("files", message)
+    now = ctx.now()
+    with ctx.uow(write=True) as uow:
+        model = uow.session.get(ProcessModel, check_model_id(model_id))
+        base_version = model.latest_version if model is not None else None
+        _store(uow, actor, model_id, texts, base_version, now)
+        audit.record(
+            uow,
+            at=now,
+            actor=actor.username,
+            action="model.imported",
+            details={"model": model_id, "files": sorted(texts), "base_version": base_version},
+        )
+        uow.commit()
+    return model_id
