@@ -43,7 +43,7 @@ def deploy_model():
     return result.as_dict(), 201 if result.created else 200
 
 
-@bp.post("/process-models/validate")
+@bp.post("/model-checks")
 def validate_model():
     actor = current_actor()
     files = _uploaded_files()

@@ -382,7 +382,7 @@ def test_rejected_deploy_is_422_with_located_problems_and_stores_nothing(api, ct
 def test_a_lane_naming_no_group_deploys_with_a_warning_and_makes_the_group(api, ctx, people):
     files = read_fixture(*APPROVAL)
     files["approval.bpmn"] = files["approval.bpmn"].replace(b'name="reviewers"', b'name="Lane 1"')
-    checked = api.post("/process-models/validate", user="ana", **_multipart(files)).get_json()
+    checked = api.post("/model-checks", user="ana", **_multipart(files)).get_json()
     warning = {
         "file": "approval.bpmn",
         "line": 22,
@@ -409,11 +409,11 @@ def test_validate_lists_problems_without_storing_a_version(api, ctx, people):
         b"outcome = 'approved'", b"import os\noutcome = 'approved'"
     )
     before = _stored_counts(ctx)
-    checked = api.post("/process-models/validate", user="ana", **_multipart(files)).get_json()
+    checked = api.post("/model-checks", user="ana", **_multipart(files)).get_json()
     assert checked["valid"] is False and [p["element_id"] for p in checked["problems"]] == ["Script_Record"]
     assert "import statements are not allowed" in checked["problems"][0]["message"]
     assert _stored_counts(ctx) == (*before[:3], before[3] + 1)  # the audit record of the check
-    expect_error(api.post("/process-models/validate", user="rita", **_multipart(files)), 403, "forbidden")
+    expect_error(api.post("/model-checks", user="rita", **_multipart(files)), 403, "forbidden")
 
 
 def test_deploy_of_malformed_xml_is_422(api, ctx, people):

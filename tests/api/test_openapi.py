@@ -181,9 +181,9 @@ def test_a_whole_scenario_matches_the_documented_schemas(client, ctx, people):
     multipart = {"files": [(io.BytesIO(c), n) for n, c in read_fixture(*APPROVAL).items()]}
     call("POST", "/process-models", admin, data=multipart, content_type="multipart/form-data")
     broken = {"files": [(io.BytesIO(b"<bpmn:definitions"), "broken.bpmn")]}
-    call("POST", "/process-models/validate", admin, data=broken, content_type="multipart/form-data")
+    call("POST", "/model-checks", admin, data=broken, content_type="multipart/form-data")
     multipart = {"files": [(io.BytesIO(c), n) for n, c in read_fixture(*APPROVAL).items()]}
-    call("POST", "/process-models/validate", rita, data=multipart, content_type="multipart/form-data")
+    call("POST", "/model-checks", rita, data=multipart, content_type="multipart/form-data")
     call("GET", "/process-models", rita)
     call("GET", "/process-models/approval", rita)
     call("GET", "/process-models/nothing", rita)

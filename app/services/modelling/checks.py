@@ -1,5 +1,5 @@
 """The deploy checks of a bundle of files, run before anything is stored, and on their own for
-the editor and `POST /process-models/validate`."""
+the editor and `POST /model-checks`."""
 
 from __future__ import annotations
 
