@@ -19,16 +19,18 @@ install-test: $(BIN)/python vendor
 	$(BIN)/pip install --quiet -e ".[test]"
 	$(MAKE) --no-print-directory translations
 
-## bpmn-js from the committed package-lock.json, copied into the web pages' static files (git-ignored)
+## bpmn-js from the committed package-lock.json, copied into the web pages' static files, and the editor
+## bundled from frontend/ by esbuild (all git-ignored)
 VENDOR := app/web/static/vendor
 vendor: $(VENDOR)/.installed
 
-$(VENDOR)/.installed: package.json package-lock.json
+$(VENDOR)/.installed: package.json package-lock.json $(wildcard frontend/*.js frontend/*.mjs frontend/*.json frontend/*.css)
 	command -v npm >/dev/null || (apt-get update && apt-get install -y npm)
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bpmn-js
 	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(VENDOR)/bpmn-js/
 	cp -r node_modules/bpmn-js/dist/assets $(VENDOR)/bpmn-js/
+	node frontend/build.mjs
 	touch $@
 
 ## Compile the web pages' message catalogues (.po committed, .mo git-ignored)
@@ -37,7 +39,7 @@ translations:
 
 ## After changing texts of the web pages: extract them and update the .po files (then translate)
 messages:
-	$(BIN)/pybabel extract -F app/web/babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location \
+	$(BIN)/pybabel extract -F app/web/babel.cfg -k _ -k _l -k gettext -k ngettext:1,2 --no-location \
 		-o app/web/translations/messages.pot .
 	$(BIN)/pybabel update -i app/web/translations/messages.pot -d app/web/translations --width 110 --no-fuzzy-matching
 

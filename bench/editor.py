@@ -134,7 +134,7 @@ def browser_figures(app: Any, loads: int) -> dict[str, Any]:
             page.goto(f"{url}/login")
             page.fill("#username", "admin")
             page.fill("#password", "bench-password-1")
-            page.click("button[type=submit]")
+            page.click("form[action='/login'] button[type=submit]")
             page.wait_for_load_state()
             samples = []
             for i in range(loads + 1):
@@ -143,8 +143,9 @@ def browser_figures(app: Any, loads: int) -> dict[str, Any]:
                 page.wait_for_function(
                     "() => window.editorApp && window.editorApp.modeler"
                     " && document.querySelectorAll('.djs-shape').length > 20"
-                    " && document.querySelector('#properties .bio-properties-panel, .bio-properties-panel')",
+                    " && document.querySelector('.bio-properties-panel')",
                     timeout=30_000,
+                    polling=20,
                 )
                 if i:  # the first load fills the browser's cache
                     samples.append(time.perf_counter() - began)
@@ -155,18 +156,16 @@ def browser_figures(app: Any, loads: int) -> dict[str, Any]:
 
 
 def bundle_sizes() -> dict[str, Any]:
+    """Each built file's size, and what the editor page loads before the diagram is drawn: its
+    script and style and the shared chunks (the DMN chunk and its style load when a table opens)."""
     sizes = {}
-    for path in sorted(BUNDLE.glob("*")):
-        if path.is_file():
+    for path in sorted(BUNDLE.rglob("*")):
+        if path.is_file() and not path.name.endswith(".LEGAL.txt"):
             content = path.read_bytes()
-            sizes[path.name] = {"bytes": len(content), "gzip_bytes": len(gzip.compress(content, 9))}
-    initial = [n for n in sizes if n in ("editor.js", "editor.css") or n.startswith("chunk-")]
-    return {
-        "files": sizes,
-        "editor initial gzip_bytes (editor.js, editor.css, shared chunks)": sum(
-            sizes[n]["gzip_bytes"] for n in initial
-        ),
-    }
+            name = str(path.relative_to(BUNDLE))
+            sizes[name] = {"bytes": len(content), "gzip_bytes": len(gzip.compress(content, 9))}
+    initial = [n for n in sizes if n in ("editor.js", "editor.css") or n.startswith("chunks/chunk-")]
+    return {"files": sizes, "initial_gzip_bytes": sum(sizes[n]["gzip_bytes"] for n in initial)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -195,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name:60} p50 {figures['p50_ms']:8.1f} ms   p95 {figures['p95_ms']:8.1f} ms")
     for name, size in results["bundle"]["files"].items():
         print(f"{name:60} {size['bytes'] / 1024:8.0f} KiB   gzip {size['gzip_bytes'] / 1024:7.0f} KiB")
+    print(f"editor page, initial load: {results['bundle']['initial_gzip_bytes'] / 1024:.0f} KiB gzip")
     print(json.dumps(results["ratios"]))
     sys.stdout.flush()
 

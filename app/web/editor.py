@@ -11,7 +11,7 @@ from flask import render_template, request, url_for
 from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 
-from ..errors import BadRequest
+from ..errors import BadRequest, Conflict
 from ..services.modelling import catalogue, checks, deployments, drafts
 from ..services.work.forms import validation_errors
 from . import bp
@@ -148,14 +148,28 @@ def editor_discard(model_id: str):
 @bp.post("/editor/api/deploy")
 def editor_deploy():
     body = _body()
-    result = drafts.deploy_edited(
-        services(),
-        actor(),
-        body.get("files"),
-        base_version=_optional_int(body, "base_version"),
-        comment=body.get("comment") or "",
-        process_id=_process_id(body),
-    )
+    base_version = _optional_int(body, "base_version")
+    try:
+        result = drafts.deploy_edited(
+            services(),
+            actor(),
+            body.get("files"),
+            base_version=base_version,
+            comment=body.get("comment") or "",
+            process_id=_process_id(body),
+        )
+    except Conflict as exc:
+        # Where to see what the newer version changed before applying the draft to it.
+        for detail in exc.details:
+            model_id = detail.get("model_id")
+            if model_id and detail.get("newest_version") and base_version:
+                detail["compare_url"] = url_for(
+                    "web.compare_page",
+                    model_id=model_id,
+                    to=detail["newest_version"],
+                    **{"from": base_version},
+                )
+        raise
     result["model_url"] = url_for("web.model_page", model_id=result["id"])
     return result, 201 if result["created"] else 200
 

@@ -12,6 +12,7 @@ from ..errors import InvalidInput
 from ..services.modelling import catalogue, drafts, texts
 from . import bp
 from .common import actor, services
+from .editor_texts import EDITOR_TEXTS
 
 
 @bp.get("/models")
@@ -99,4 +100,5 @@ def compare_page(model_id: str):
         problem=problem,
         diagram=files,
         process_titles=texts.process_titles(services()),
+        editor_texts={key: str(text) for key, text in EDITOR_TEXTS.items() if key.startswith("compare.")},
     )

@@ -109,7 +109,7 @@ def test_a_deploy_from_an_older_version_than_the_newest_is_refused(ctx, ana):
     files["approval.bpmn"] = files["approval.bpmn"].replace(b"Review the request", b"Review it")
     with pytest.raises(Conflict) as refused:
         deployments.deploy(ctx, ana, files, edited_from=EditedFrom(1))
-    assert refused.value.details == [{"newest_version": 2, "base_version": 1}]
+    assert refused.value.details == [{"model_id": "approval", "newest_version": 2, "base_version": 1}]
     assert "version 2 of 'approval' was deployed after version 1" in refused.value.message
     with pytest.raises(Conflict, match="exists already"):
         deployments.deploy(ctx, ana, files, edited_from=EditedFrom(None))

@@ -122,7 +122,12 @@ def test_validate_then_deploy_with_a_comment_from_the_editor(analyst: Any, ctx: 
         analyst, "POST", "/editor/api/deploy", {"files": files, "base_version": 1, "comment": "Old"}
     )
     assert stale.status_code == 409 and stale.get_json()["details"] == [
-        {"newest_version": 2, "base_version": 1}
+        {
+            "model_id": "approval",
+            "newest_version": 2,
+            "base_version": 1,
+            "compare_url": "/models/approval/compare?to=2&from=1",
+        }
     ]
     compare = analyst.get("/models/approval/compare?from=1&to=2").get_data(as_text=True)
     assert (

@@ -151,7 +151,7 @@ def _check_base(model: ProcessModel | None, model_id: str, base_version: int | N
             f"version {newest} of '{model_id}' was deployed after version {base_version}, which your work "
             "started from: compare the versions, then apply your changes to the newest one"
         )
-    raise Conflict(message, [{"newest_version": newest, "base_version": base_version}])
+    raise Conflict(message, [{"model_id": model_id, "newest_version": newest, "base_version": base_version}])
 
 
 def _create_groups(uow: UnitOfWork, names: list[str]) -> list[str]:
