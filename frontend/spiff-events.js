@@ -87,7 +87,76 @@ export function messageGroup(element, injector) {
       getValue: () => getBody(holder, 'spiffworkflow:MessageVariable'),
       setValue: value => setBody(injector, element, holder, 'spiffworkflow:MessageVariable', (value || '').trim())
     });
+  entries.push(...correlationEntries(element, injector, holder));
   return { id: 'spiff-message', label: t('props.messageGroup', 'Message'), entries };
+}
+
+function definitionsOf(injector) {
+  return injector.get('canvas').getRootElement().businessObject.$parent;
+}
+
+// Correlation, as the engine reads it: a correlation property's expression, per message,
+// evaluated on the message's payload to match the instance waiting for it.
+function correlationEntries(element, injector, holder) {
+  const message = holder.messageRef;
+  if (!message) return [];
+  const modeling = injector.get('modeling');
+  const factory = injector.get('bpmnFactory');
+  const definitions = definitionsOf(injector);
+  const entries = [];
+  for (const property of (definitions.rootElements || []).filter(e => is(e, 'bpmn:CorrelationProperty'))) {
+    for (const retrieval of property.get('correlationPropertyRetrievalExpression')) {
+      if (retrieval.messageRef !== message) continue;
+      entries.push({
+        id: `spiff-correlation-${property.id}`,
+        component: TextFieldEntry,
+        element,
+        debounce: injector.get('debounceInput'),
+        label: t('props.correlation', 'Correlation “{name}”: expression on the payload', { name: property.name || property.id }),
+        getValue: () => (retrieval.messagePath && retrieval.messagePath.body) || '',
+        setValue: value => {
+          const body = (value || '').trim();
+          if (retrieval.messagePath) modeling.updateModdleProperties(element, retrieval.messagePath, { body });
+          else modeling.updateModdleProperties(element, retrieval, { messagePath: factory.create('bpmn:FormalExpression', { body }) });
+        }
+      });
+    }
+  }
+  entries.push({
+    id: 'spiff-correlation-new',
+    component: TextFieldEntry,
+    element,
+    debounce: injector.get('debounceInput'),
+    label: t('props.correlationNew', 'New correlation property (its name)'),
+    description: t('props.correlationNewHelp', 'Its expression is the variable of the same name; edit it above once added.'),
+    getValue: () => '',
+    setValue: value => addCorrelation(element, injector, message, (value || '').trim())
+  });
+  return entries;
+}
+
+function addCorrelation(element, injector, message, name) {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return;
+  const modeling = injector.get('modeling');
+  const factory = injector.get('bpmnFactory');
+  const definitions = definitionsOf(injector);
+  let property = (definitions.rootElements || []).find(e => is(e, 'bpmn:CorrelationProperty') && (e.name === name || e.id === name));
+  const retrieval = factory.create('bpmn:CorrelationPropertyRetrievalExpression', {
+    messageRef: message,
+    messagePath: factory.create('bpmn:FormalExpression', { body: name })
+  });
+  if (property) {
+    if (property.get('correlationPropertyRetrievalExpression').some(r => r.messageRef === message)) return;
+    retrieval.$parent = property;
+    modeling.updateModdleProperties(element, property, {
+      correlationPropertyRetrievalExpression: [ ...property.get('correlationPropertyRetrievalExpression'), retrieval ]
+    });
+    return;
+  }
+  property = factory.create('bpmn:CorrelationProperty', { id: name, name, correlationPropertyRetrievalExpression: [ retrieval ] });
+  retrieval.$parent = property;
+  property.$parent = definitions;
+  modeling.updateModdleProperties(element, definitions, { rootElements: [ ...definitions.get('rootElements'), property ] });
 }
 
 function setMessageName(injector, element, holder, name) {

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..errors import BadRequest, Conflict
 from ..services.modelling import catalogue, checks, deployments, drafts
-from ..services.work.forms import validation_errors
+from ..services.work import forms
 from . import bp
 from .common import actor, services
 from .csrf import csrf_token
@@ -188,6 +188,11 @@ def _form_values(raw: Any) -> MultiDict[str, str]:
     return values
 
 
+def _error_text(error: dict[str, Any], language: str) -> str:
+    """As the task page words it: a rule's own text in the language, a schema error translated."""
+    return (error.get("messages") or {}).get(language) or localize_error(error["message"])
+
+
 def _json_document(text: Any, name: str) -> dict[str, Any] | None:
     if text in (None, ""):
         return None
@@ -217,8 +222,8 @@ def editor_form_preview():
             if body.get("submit"):
                 data, _uploads = parse_form(schema, ui_schema, values, MultiDict(), timezone)
                 errors = [
-                    {"field": e["field"], "message": localize_error(e["message"])}
-                    for e in validation_errors(schema, data)
+                    {"field": e["field"], "message": _error_text(e, language)}
+                    for e in forms.preview_errors(services(), schema, data)
                 ]
             by_name = {field_name(e["field"]): e["message"] for e in errors}
             fields = build_fields(schema, ui_schema, values, by_name, timezone=timezone)

@@ -64,6 +64,11 @@ EDITOR_TEXTS = {
     "props.commaVariables": _l("Comma-separated variable names."),
     "props.condition": _l("Condition (Python expression)"),
     "props.conditionGroup": _l("Condition"),
+    "props.correlation": _l("Correlation “{name}”: expression on the payload"),
+    "props.correlationNew": _l("New correlation property (its name)"),
+    "props.correlationNewHelp": _l(
+        "Its expression is the variable of the same name; edit it above once added."
+    ),
     "props.dateFormat": _l("A date as YYYY-MM-DD."),
     "props.decisionGroup": _l("Decision"),
     "props.defaultFlow": _l("Default flow: taken when no other condition holds."),

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.services.modelling import deployments
 from app.services.people import users
+from app.services.people.users import SYSTEM
 from app.services.running import instance_search, instances
 from tests.conftest import FIXTURES
 from tests.web.live import LiveServer
@@ -193,6 +194,33 @@ def test_a_camunda_diagram_imported_deployed_and_run_by_its_initiator(page: Any,
     [case] = instance_search.list_instances(live.ctx, admin, model_id="Process_Leave")
     assert case["status"] == "complete"
     shot(page, "65-imported-done")
+
+
+def test_a_messages_correlation_is_added_and_edited_in_the_panel(page: Any, live: LiveServer) -> None:
+    files = {"two_pools.bpmn": (FIXTURES / "elsewhere" / "camunda_two_pools.bpmn").read_bytes()}
+    deployments.deploy(live.ctx, SYSTEM, files)
+    sign_in(page, live, "admin")
+    _open_editor(page, live, "Collaboration_0x1")
+    _select(page, "Event_Send", "Send order")
+    group = _open_group(page, "spiff-message")
+    group.locator("[data-entry-id='spiff-correlation-new'] input").fill("order_id")
+    added = group.locator("[data-entry-id='spiff-correlation-order_id'] input")
+    added.wait_for()
+    assert added.input_value() == "order_id"
+    added.fill("order['id']")
+    _until(
+        page,
+        "() => window.editorApp.modeler.getDefinitions().rootElements.some(e =>"
+        " e.$type === 'bpmn:CorrelationProperty' && e.correlationPropertyRetrievalExpression.some(r =>"
+        " r.messagePath && r.messagePath.body === \"order['id']\"))",
+    )
+    xml = page.evaluate("async () => (await window.editorApp.modeler.saveXML()).xml").replace("&#39;", "'")
+    assert '<bpmn:correlationProperty id="order_id" name="order_id">' in xml
+    assert '<bpmn:correlationPropertyRetrievalExpression messageRef="Message_Order">' in xml
+    assert "<bpmn:formalExpression>order['id']</bpmn:formalExpression>" in xml
+    page.click("#validate-button")
+    page.wait_for_selector("#editor-app .editor-notices p")
+    shot(page, "66-editor-correlation")
 
 
 def test_the_editor_and_the_comparison_have_no_serious_accessibility_violations(

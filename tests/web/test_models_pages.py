@@ -180,3 +180,46 @@ def test_a_file_made_elsewhere_is_imported_as_a_draft_then_deployed(analyst: Any
     )
     assert refused.status_code == 302 and refused.headers["Location"].endswith("/models")
     assert "x.txt" in analyst.get("/models").get_data(as_text=True)
+
+
+def test_try_submit_in_the_preview_runs_the_forms_own_rules_in_the_chosen_language(analyst: Any) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"votes": {"type": "integer", "title": "Votes"}, "total": {"type": "integer"}},
+        "x-rules": [
+            {
+                "field": "votes",
+                "check": "votes is None or total is None or votes <= total",
+                "message": {
+                    "kk": "Дауыс {{ total }}-дан аспайды",
+                    "ru": "Не больше {{ total }}",
+                    "en": "At most {{ total }}",
+                },
+            }
+        ],
+    }
+    body = {"schema": json.dumps(schema), "submit": True}
+    broken = _call(
+        analyst,
+        "POST",
+        "/editor/api/form-preview",
+        body | {"lang": "ru", "data": {"votes": "7", "total": "5"}},
+    ).get_json()
+    assert broken["errors"] == [{"field": "$.votes", "message": "Не больше 5"}]
+    kept = _call(
+        analyst,
+        "POST",
+        "/editor/api/form-preview",
+        body | {"lang": "ru", "data": {"votes": "3", "total": "5"}},
+    ).get_json()
+    assert kept["errors"] == []
+    schema["x-rules"][0]["check"] = "import os"
+    malformed = _call(
+        analyst,
+        "POST",
+        "/editor/api/form-preview",
+        {"schema": json.dumps(schema), "submit": True, "data": {}},
+    ).get_json()
+    assert [e["field"] for e in malformed["errors"]] == ["$"] and "x-rules" in malformed["errors"][0][
+        "message"
+    ]

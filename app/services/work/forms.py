@@ -12,10 +12,13 @@ from jsonschema import Draft202012Validator, FormatChecker
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
 from ...engine import runner
-from ...engine.form_rules import RULES_PROPERTY, rules_of
+from ...engine.form_rules import RULES_PROPERTY, broken_rules, rule_context, rule_problems, rules_of
+from ...engine.functions import diagram_functions
+from ...engine.scripting import SandboxEnvironment
 from ...errors import InvalidInput
 from ..context import ServiceContext
 from ..modelling.deployments import form_of
+from ..people.users import group_members
 from ..uow import UnitOfWork
 
 # jsonschema checks a format only when the library for it is installed, and passes any value
@@ -109,3 +112,28 @@ def check_form_rules(
         errors = runner.broken_form_rules(workflow, task_id, rules, schema, data)
         if errors:
             raise InvalidInput("the form has errors", errors)
+
+
+def preview_errors(
+    ctx: ServiceContext, schema: Mapping[str, Any], data: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """What a completion would say of `data` typed into a form being edited: its schema errors,
+    then its own rules (`x-rules`, run in the sandbox as on completion, with no task data beside
+    the form). Rules that are not well formed are reported as such instead of run."""
+    errors = validation_errors(schema, data)
+    malformed = list(rule_problems(schema, schema))
+    if malformed:
+        return errors + [{"field": "$", "message": f"x-rules: {problem}"} for problem in malformed]
+    rules = rules_of(schema)
+    if not rules:
+        return errors
+    with ctx.uow() as uow:
+        environment = SandboxEnvironment(
+            ctx.sandbox,
+            diagram_functions(
+                ctx.clock, ctx.calendar, lambda name: group_members(uow, name), tz=ctx.settings.timezone
+            ),
+        )
+        broken = broken_rules(environment, rules, rule_context(schema, {}, data))
+    in_error = {error["field"] for error in errors}
+    return errors + [error for error in broken if error["field"] not in in_error]
