@@ -223,6 +223,26 @@ def test_a_messages_correlation_is_added_and_edited_in_the_panel(page: Any, live
     shot(page, "66-editor-correlation")
 
 
+def test_a_decision_table_is_added_edited_in_dmn_js_and_checked(page: Any, live: LiveServer) -> None:
+    sign_in(page, live, "admin")
+    _open_editor(page, live, "council_poll")
+    assert (
+        page.evaluate("() => document.querySelectorAll('link[data-dmn-styles]').length") == 0
+    )  # not loaded yet
+    page.click("#new-dmn-button")
+    page.fill("#new-file-name", "poll_rules")
+    page.click("#new-file-confirm")
+    page.wait_for_selector("#file-tabs [data-file='poll_rules.dmn'][aria-selected='true']")
+    page.wait_for_selector(".tjs-container")
+    assert page.evaluate("() => document.querySelectorAll('link[data-dmn-styles]').length") == 1
+    files = page.evaluate("() => window.editorApp.files()")
+    assert "<decisionTable" in files["poll_rules.dmn"] and 'hitPolicy="FIRST"' in files["poll_rules.dmn"]
+    page.click("#validate-button")
+    page.wait_for_selector("#editor-app .editor-notices p")
+    assert not page.locator("#problems [data-element-id='DecisionTable_poll_rules']").count()
+    shot(page, "67-editor-decision-table")
+
+
 def test_the_editor_and_the_comparison_have_no_serious_accessibility_violations(
     page: Any, live: LiveServer
 ) -> None:
