@@ -176,7 +176,19 @@ async function start() {
   });
 
   try {
-    const { warnings } = await modeler.importXML(files.store[mainFile]);
+    let xml = files.store[mainFile];
+    // A diagram written without its drawing (by a generator, or a modeller that keeps none) is
+    // laid out here, so that there is something to edit; the layout is saved with the next change.
+    if (!/BPMNDiagram/.test(xml)) {
+      try {
+        const { layoutProcess } = await import('bpmn-auto-layout');
+        xml = await layoutProcess(xml);
+        showNotice('layout', t('editor.laidOut', 'The diagram had no drawing: it was laid out automatically.'), false);
+      } catch (err) {
+        console.warn('automatic layout failed', err);
+      }
+    }
+    const { warnings } = await modeler.importXML(xml);
     if (warnings.length) console.warn('diagram import warnings', warnings);
     modeler.get('canvas').zoom('fit-viewport');
   } catch (err) {

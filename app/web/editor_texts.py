@@ -34,6 +34,7 @@ EDITOR_TEXTS = {
     "editor.discard": _l("Discard draft"),
     "editor.files": _l("Files of the model"),
     "editor.importFailed": _l("The diagram could not be read: {message}"),
+    "editor.laidOut": _l("The diagram had no drawing: it was laid out automatically."),
     "editor.newDmn": _l("New DMN table"),
     "editor.newForm": _l("New form"),
     "editor.toolbar": _l("Editor actions"),

@@ -243,6 +243,18 @@ def test_a_decision_table_is_added_edited_in_dmn_js_and_checked(page: Any, live:
     shot(page, "67-editor-decision-table")
 
 
+def test_a_diagram_without_its_drawing_is_laid_out_to_be_edited(page: Any, live: LiveServer) -> None:
+    assert b"BPMNDiagram" not in deployments.get_file(live.ctx, "approval", "approval.bpmn")
+    sign_in(page, live, "admin")
+    _open_editor(page, live, "approval")
+    drawn = page.evaluate("() => window.editorApp.modeler.get('elementRegistry').getAll().map(e => e.id)")
+    assert {"StartEvent", "Task_Review", "Script_Record", "EndEvent"} <= set(drawn)
+    assert page.locator("#editor-app .editor-notices p").count() >= 1
+    xml = page.evaluate("async () => (await window.editorApp.modeler.saveXML()).xml")
+    assert "bpmndi:BPMNShape" in xml and "spiffworkflow:instructionsForEndUser" in xml
+    shot(page, "68-editor-laid-out")
+
+
 def test_the_editor_and_the_comparison_have_no_serious_accessibility_violations(
     page: Any, live: LiveServer
 ) -> None:
