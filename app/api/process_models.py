@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from ..errors import BadRequest, InvalidInput
+from ..errors import BadRequest
 from ..services.modelling import catalogue, checks, deployments
 from ..services.running import bulk_migration
 from . import bp
@@ -35,9 +35,6 @@ def deploy_model():
     actor = current_actor()
     files = _uploaded_files()
     comment = request.form.get("comment", "")
-    if len(comment) > deployments.MAX_COMMENT:
-        limit = f"at most {deployments.MAX_COMMENT} characters"
-        raise InvalidInput("the comment is too long", [{"field": "comment", "message": limit}])
     process_id = request.form.get("process_model") or None
     result = deployments.deploy(services(), actor, files, process_id=process_id, comment=comment)
     return result.as_dict(), 201 if result.created else 200

@@ -26,6 +26,7 @@ from .timer_checks import TimerEvaluator
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 ACCEPTED_SUFFIXES = (".bpmn", ".dmn", ".json")
+PLAIN_NAMES = "file names must be plain names without folders"
 
 
 @dataclass(frozen=True)
@@ -61,14 +62,21 @@ def _parse_xml(name: str, content: bytes, problems: list[Problem]) -> etree._Ele
     return root
 
 
+def file_problems(name: str, size: int) -> list[str]:
+    """What is wrong with a file's name or size for a deployment (or an editor's draft of one)."""
+    problems = []
+    if posixpath.basename(name) != name or name.startswith("."):
+        problems.append(PLAIN_NAMES)
+    elif not name.endswith(ACCEPTED_SUFFIXES):
+        problems.append("only .bpmn, .dmn and .json files can be deployed")
+    if size > MAX_FILE_BYTES:
+        problems.append(f"file is larger than {MAX_FILE_BYTES} bytes")
+    return problems
+
+
 def _check_names(files: Mapping[str, bytes], problems: list[Problem]) -> None:
     for name, content in files.items():
-        if posixpath.basename(name) != name or name.startswith("."):
-            problems.append(Problem(name, None, None, "file names must be plain names without folders"))
-        elif not name.endswith(ACCEPTED_SUFFIXES):
-            problems.append(Problem(name, None, None, "only .bpmn, .dmn and .json files can be deployed"))
-        if len(content) > MAX_FILE_BYTES:
-            problems.append(Problem(name, None, None, f"file is larger than {MAX_FILE_BYTES} bytes"))
+        problems.extend(Problem(name, None, None, message) for message in file_problems(name, len(content)))
 
 
 def _line_of(roots: Mapping[str, etree._Element], file: str | None, element_id: str | None) -> int | None:

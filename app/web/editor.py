@@ -12,15 +12,14 @@ from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 
 from ..errors import BadRequest, Conflict
-from ..services.modelling import catalogue, checks, deployments, drafts
+from ..services.modelling import catalogue, checks, drafts
 from ..services.work import forms
-from . import bp
+from . import bp, editor_texts
 from .common import actor, services
 from .csrf import csrf_token
-from .editor_texts import EDITOR_TEXTS
 from .formgen import build_fields, field_name, parse_form
 from .i18n import LANGUAGES
-from .messages import localize_error
+from .messages import field_error_text
 
 NEW_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -42,11 +41,6 @@ NEW_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def _texts() -> dict[str, str]:
-    """The editor's own labels in the reader's language (frontend/texts.json lists them)."""
-    return {key: str(text) for key, text in EDITOR_TEXTS.items()}
-
-
 def _config(state: dict[str, Any], main_file: str) -> dict[str, Any]:
     model_id = state["model_id"]
     current = actor()
@@ -58,7 +52,7 @@ def _config(state: dict[str, Any], main_file: str) -> dict[str, Any]:
         "draft": _jsonable(state["draft"]),
         "others_drafts": [_jsonable(d) for d in state["others_drafts"]],
         "groups": state["groups"],
-        "processes": [m["id"] for m in deployments.list_models(services())],
+        "processes": state["processes"],
         "lang": current.language,
         "csrf_token": csrf_token(),
         "urls": {
@@ -69,7 +63,7 @@ def _config(state: dict[str, Any], main_file: str) -> dict[str, Any]:
             "model": url_for("web.model_page", model_id=model_id) if model_id else None,
             "models": url_for("web.models_page"),
         },
-        "texts": _texts(),
+        "texts": editor_texts.translated(),
     }
 
 
@@ -188,11 +182,6 @@ def _form_values(raw: Any) -> MultiDict[str, str]:
     return values
 
 
-def _error_text(error: dict[str, Any], language: str) -> str:
-    """As the task page words it: a rule's own text in the language, a schema error translated."""
-    return (error.get("messages") or {}).get(language) or localize_error(error["message"])
-
-
 def _json_document(text: Any, name: str) -> dict[str, Any] | None:
     if text in (None, ""):
         return None
@@ -222,7 +211,7 @@ def editor_form_preview():
             if body.get("submit"):
                 data, _uploads = parse_form(schema, ui_schema, values, MultiDict(), timezone)
                 errors = [
-                    {"field": e["field"], "message": _error_text(e, language)}
+                    {"field": e["field"], "message": field_error_text(e, language)}
                     for e in forms.preview_errors(services(), schema, data)
                 ]
             by_name = {field_name(e["field"]): e["message"] for e in errors}

@@ -147,3 +147,8 @@ EDITOR_TEXTS = {
     "validate.failed": _l("Validation failed: {message}"),
     "validate.ok": _l("The server found the model valid."),
 }
+
+
+def translated(prefix: str = "") -> dict[str, str]:
+    """The labels whose keys start with `prefix`, in the reader's language."""
+    return {key: str(text) for key, text in EDITOR_TEXTS.items() if key.startswith(prefix)}

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask_babel import gettext as _
+
+
+def field_error_text(error: dict[str, Any], language: str) -> str:
+    """A field's error in a language: a form rule gives its own texts, a schema error is
+    translated from jsonschema's English (in the current locale)."""
+    return (error.get("messages") or {}).get(language) or localize_error(error.get("message", ""))
 
 
 def localize_error(message: str) -> str:

@@ -10,9 +10,8 @@ from flask_babel import gettext as _
 
 from ..errors import InvalidInput
 from ..services.modelling import catalogue, drafts, texts
-from . import bp
+from . import bp, editor_texts
 from .common import actor, services
-from .editor_texts import EDITOR_TEXTS
 
 
 @bp.get("/models")
@@ -74,23 +73,11 @@ def compare_page(model_id: str):
     newest = detail["newest_version"]
     new = _version_arg("to", newest)
     old = _version_arg("from", max(new - 1, 1))
-    diff, problem = None, None
+    diff, diagram, problem = None, {}, None
     try:
-        diff = catalogue.compare(services(), actor(), model_id, old, new)
+        diff, diagram = catalogue.compare_with_diagram(services(), actor(), model_id, old, new)
     except InvalidInput as exc:
         problem = exc.message
-    files = {}
-    if diff is not None:
-        main = next((name for name in sorted(diff["diagrams"]) if name.startswith(model_id)), None)
-        main = main or next(iter(sorted(diff["diagrams"])), None)
-        if main:
-            before = catalogue.version_files(services(), actor(), model_id, old)
-            after = catalogue.version_files(services(), actor(), model_id, new)
-            files = {
-                "main": main,
-                "old_xml": before.get(main, b"").decode("utf-8", "replace"),
-                "new_xml": after.get(main, b"").decode("utf-8", "replace"),
-            }
     return render_template(
         "compare.html",
         model=detail,
@@ -98,7 +85,7 @@ def compare_page(model_id: str):
         new=new,
         diff=diff,
         problem=problem,
-        diagram=files,
+        diagram=diagram,
         process_titles=texts.process_titles(services()),
-        editor_texts={key: str(text) for key, text in EDITOR_TEXTS.items() if key.startswith("compare.")},
+        editor_texts=editor_texts.translated("compare."),
     )

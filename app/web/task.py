@@ -22,7 +22,7 @@ from .common import actor, services
 from .formgen import build_fields, field_name, flatten, parse_form, set_path
 from .i18n import localized, show_value
 from .markdown import render
-from .messages import localize_error
+from .messages import field_error_text
 from .summaries import case_summary, poll_sentence
 
 
@@ -34,7 +34,7 @@ def _render(
     task: dict[str, Any], values: MultiDict[str, str], errors: list[dict[str, Any]], status: int = 200
 ):
     form = task["form"]
-    by_name = {field_name(e.get("field", "$")): _error_text(e) for e in errors}
+    by_name = {field_name(e.get("field", "$")): field_error_text(e, actor().language) for e in errors}
     fields = build_fields(form["schema"], form["ui_schema"], values, by_name, timezone=_timezone())
     known = _known_names(fields)
     general = [m for n, m in by_name.items() if n not in known]
@@ -60,13 +60,6 @@ def _render(
         attachment_names={a.id: a.filename for a in files},
     )
     return page, status
-
-
-def _error_text(error: dict[str, Any]) -> str:
-    """A field's error in the user's language: a form rule gives its own texts, a schema error
-    is translated from jsonschema's English."""
-    own = (error.get("messages") or {}).get(actor().language)
-    return own or localize_error(error.get("message", ""))
 
 
 def _known_names(fields: list[Any]) -> set[str]:

@@ -343,6 +343,10 @@ def test_deploy_new_unchanged_and_changed(api, ctx, people):
         "groups_created": [],
     }
 
+    long_comment = expect_error(
+        api.post("/process-models", user="ana", **_multipart(files, comment="x" * 2001)), 422, "invalid_input"
+    )
+    assert long_comment["details"] == [{"field": "comment", "message": "at most 2000 characters"}]
     before = _stored_counts(ctx)
     again = api.post("/process-models", user="ana", **_multipart(files))
     assert again.status_code == 200

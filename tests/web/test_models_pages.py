@@ -106,6 +106,11 @@ def test_validate_then_deploy_with_a_comment_from_the_editor(analyst: Any, ctx: 
         analyst, "POST", "/editor/api/deploy", {"files": changed, "base_version": 1, "comment": " "}
     )
     assert no_comment.status_code == 422 and no_comment.get_json()["details"][0]["field"] == "comment"
+    long_comment = {"files": changed, "base_version": 1, "comment": "x" * 2001}
+    too_long = _call(analyst, "POST", "/editor/api/deploy", long_comment)
+    assert too_long.status_code == 422 and too_long.get_json()["details"] == [
+        {"field": "comment", "message": "at most 2000 characters"}
+    ]
     refused = _call(
         analyst, "POST", "/editor/api/deploy", {"files": broken, "base_version": 1, "comment": "x"}
     )

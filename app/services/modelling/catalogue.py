@@ -125,12 +125,35 @@ def version_zip(ctx: ServiceContext, actor: Actor, model_id: str, version: int) 
     return buffer.getvalue()
 
 
-def compare(ctx: ServiceContext, actor: Actor, model_id: str, old: int, new: int) -> dict[str, Any]:
-    """What changed from version `old` to version `new` (either order)."""
+def _compared(
+    ctx: ServiceContext, actor: Actor, model_id: str, old: int, new: int
+) -> tuple[dict[str, Any], dict[str, bytes], dict[str, bytes]]:
     if old == new:
         raise InvalidInput(
             "pick two different versions to compare", [{"field": "to", "message": "the same version as from"}]
         )
     before = version_files(ctx, actor, model_id, old)
     after = version_files(ctx, actor, model_id, new)
-    return {"id": model_id, "from": old, "to": new, **diff_files(before, after)}
+    return {"id": model_id, "from": old, "to": new, **diff_files(before, after)}, before, after
+
+
+def compare(ctx: ServiceContext, actor: Actor, model_id: str, old: int, new: int) -> dict[str, Any]:
+    """What changed from version `old` to version `new` (either order)."""
+    return _compared(ctx, actor, model_id, old, new)[0]
+
+
+def compare_with_diagram(
+    ctx: ServiceContext, actor: Actor, model_id: str, old: int, new: int
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """What changed, and the changed diagram to draw side by side (the model's own file first):
+    {main, old_xml, new_xml}, empty when no diagram changed."""
+    diff, before, after = _compared(ctx, actor, model_id, old, new)
+    changed = sorted(diff["diagrams"])
+    main = next((name for name in changed if name.startswith(model_id)), None) or next(iter(changed), None)
+    if main is None:
+        return diff, {}
+    return diff, {
+        "main": main,
+        "old_xml": before.get(main, b"").decode("utf-8", "replace"),
+        "new_xml": after.get(main, b"").decode("utf-8", "replace"),
+    }

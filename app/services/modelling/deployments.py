@@ -16,7 +16,7 @@ from ...db.models import Group, ModelDraft, ProcessFile, ProcessModel, ProcessVe
 from ...engine import translations
 from ...engine.parser import called_processes, referenced_catalogues, referenced_forms
 from ...engine.serializer import LoadedSpecs, dump_specs, load_specs
-from ...errors import Conflict, Forbidden, NotFound
+from ...errors import Conflict, Forbidden, InvalidInput, NotFound
 from .. import audit
 from ..context import ServiceContext
 from ..people.users import Actor, group_names
@@ -77,6 +77,9 @@ def deploy(
 ) -> DeployResult:
     if not actor.is_analyst:
         raise Forbidden("only analysts may deploy process models")
+    if len(comment) > MAX_COMMENT:
+        limit = f"at most {MAX_COMMENT} characters"
+        raise InvalidInput("the comment is too long", [{"field": "comment", "message": limit}])
     bundle = checked_bundle(ctx, files, process_id)
     warnings = [w.as_dict() for w in bundle.warnings]
     digest = content_hash(bundle.files)

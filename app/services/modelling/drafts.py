@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from ...db.models import ModelDraft, ProcessModel
-from ...engine.parser import ACCEPTED_SUFFIXES, MAX_FILE_BYTES, model_id_of
+from ...engine.parser import PLAIN_NAMES, file_problems, model_id_of
 from ...errors import InvalidInput, NotFound
 from .. import audit
 from ..context import ServiceContext
@@ -38,10 +38,10 @@ def check_files(files: Any) -> dict[str, str]:
         where = f"files.{name}"
         if not isinstance(text, str):
             raise _refuse(where, "a file's content must be text")
-        if "/" in name or "\\" in name or name.startswith(".") or not name.endswith(ACCEPTED_SUFFIXES):
-            raise _refuse(where, "a plain file name ending in .bpmn, .dmn or .json")
-        if len(text.encode()) > MAX_FILE_BYTES:
-            raise _refuse(where, f"larger than {MAX_FILE_BYTES} bytes")
+        # The names become those of a version's files and of its zip: no Windows folders either.
+        problems = [PLAIN_NAMES] if "\\" in name else file_problems(name, len(text.encode()))
+        if problems:
+            raise _refuse(where, problems[0])
     return dict(files)
 
 
@@ -114,27 +114,21 @@ def editor_state(ctx: ServiceContext, actor: Actor, model_id: str | None) -> dic
     version's files; the version it starts from; the other analysts' drafts of the model."""
     require_analyst(actor)
     with ctx.uow() as uow:
-        newest = None
+        newest = own = None
+        others: list[ModelDraft] = []
         if model_id is not None:
-            if (
-                uow.session.get(ProcessModel, model_id) is None
-                and _draft(uow, model_id, actor.username) is None
-            ):
-                raise NotFound(f"process model '{model_id}' not found")
-            try:
+            own = _draft(uow, model_id, actor.username)
+            if uow.session.get(ProcessModel, model_id) is not None:
                 newest = version_row(uow, model_id)
-            except NotFound:
-                newest = None  # a new model with a draft only
-        own = _draft(uow, model_id, actor.username) if model_id else None
-        others = (
-            uow.session.scalars(
-                select(ModelDraft)
-                .where(ModelDraft.model_id == model_id, ModelDraft.username != actor.username)
-                .order_by(ModelDraft.updated_at.desc())
-            ).all()
-            if model_id
-            else []
-        )
+            elif own is None:
+                raise NotFound(f"process model '{model_id}' not found")
+            others = list(
+                uow.session.scalars(
+                    select(ModelDraft)
+                    .where(ModelDraft.model_id == model_id, ModelDraft.username != actor.username)
+                    .order_by(ModelDraft.updated_at.desc())
+                )
+            )
         if own is not None:
             files = dict(own.files)
             base_version = own.base_version
@@ -147,10 +141,10 @@ def editor_state(ctx: ServiceContext, actor: Actor, model_id: str | None) -> dic
             "model_id": model_id,
             "files": files,
             "base_version": base_version,
-            "newest_version": newest.version if newest is not None else None,
             "draft": draft_view(own) if own is not None else None,
             "others_drafts": [draft_view(d) for d in others],
             "groups": sorted(group_names(uow)),
+            "processes": list(uow.session.scalars(select(ProcessModel.id).order_by(ProcessModel.id))),
         }
 
 
@@ -168,8 +162,8 @@ def deploy_edited(
     require_analyst(actor)
     files = check_files(files)
     comment = comment.strip() if isinstance(comment, str) else ""
-    if not comment or len(comment) > deployments.MAX_COMMENT:
-        message = f"say why this version is deployed (at most {deployments.MAX_COMMENT} characters)"
+    if not comment:  # its length is the deploy's to check
+        message = "say why this version is deployed"
         raise InvalidInput("the process model was not deployed", [{"field": "comment", "message": message}])
     result = deployments.deploy(
         ctx,
