@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, request
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, ValidationError
 
+from .engine import jsontext
 from .engine.clock import Clock, SystemClock, use_clock
 from .errors import Unavailable
 from .settings import Settings
@@ -30,6 +32,16 @@ class BoundedIntConverter(IntegerConverter):
         return number
 
 
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Request bodies parsed with a bound on nesting: too deep a body is malformed JSON (a 400
+    where a body is read), not a RecursionError in whatever walks it next."""
+
+    sort_keys = False  # answers keep the order the handlers give
+
+    def loads(self, s: str | bytes, **kwargs: object) -> object:
+        return jsontext.loads(s)
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
     """Build the application: database engine, session factory, services, blueprints, CLI."""
     from . import api
@@ -46,12 +58,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     use_clock(clock)
 
     app = Flask(__name__, instance_relative_config=False)
+    app.json = BoundedJSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     if settings.database_url.startswith("sqlite:///"):
         from pathlib import Path

@@ -3,7 +3,6 @@ element (the parser gathers them with their files and lines)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
@@ -11,7 +10,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from . import translations
+from . import jsontext, translations
 from .errors import Problem
 from .form_rules import RULES_PROPERTY, rule_problems
 from .scripting import check_expression, check_script
@@ -29,7 +28,7 @@ def load_forms(files: Mapping[str, bytes], problems: list[Problem]) -> dict[str,
         if not name.endswith(".json"):
             continue
         try:
-            document = json.loads(content)
+            document = jsontext.loads(content)
         except (ValueError, UnicodeDecodeError) as exc:
             line = getattr(exc, "lineno", None)
             problems.append(Problem(name, line, None, f"invalid JSON: {exc}"))

@@ -23,12 +23,12 @@ views and the pages read; a missing text falls back to Kazakh, then English.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from lxml import etree
 
+from . import jsontext
 from .errors import Problem
 
 NSMAP = {
@@ -151,7 +151,7 @@ def catalogues_of(
             if name not in files:
                 continue
             try:
-                document = json.loads(files[name])
+                document = jsontext.loads(files[name])
             except (ValueError, UnicodeDecodeError) as exc:
                 problems.append(Problem(name, getattr(exc, "lineno", None), None, f"invalid JSON: {exc}"))
                 continue

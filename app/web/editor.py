@@ -4,13 +4,13 @@ answered as the REST API answers them (see errors.JSON_CALLS)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import render_template, request, url_for
 from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 
+from ..engine import jsontext
 from ..errors import BadRequest, Conflict
 from ..services.modelling import catalogue, checks, drafts
 from ..services.work import forms
@@ -186,7 +186,7 @@ def _json_document(text: Any, name: str) -> dict[str, Any] | None:
     if text in (None, ""):
         return None
     try:
-        document = json.loads(text) if isinstance(text, str) else text
+        document = jsontext.loads(text) if isinstance(text, str) else text
     except ValueError as exc:
         raise BadRequest(f"{name} is not valid JSON: {exc}") from None
     if not isinstance(document, dict):

@@ -3,11 +3,10 @@ correct an instance's variables from its page."""
 
 from __future__ import annotations
 
-import json
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..engine import jsontext
 from ..errors import AppError, InvalidInput
 from ..services.modelling import texts
 from ..services.people import administration
@@ -58,7 +57,7 @@ def _outcome_text(result: dict) -> str:
 def edit_instance_data(instance_id: int):
     text = request.form.get("changes", "")
     try:
-        changes = json.loads(text)
+        changes = jsontext.loads(text)
         if not isinstance(changes, dict):
             raise ValueError
     except ValueError:

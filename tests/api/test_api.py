@@ -1009,3 +1009,8 @@ def test_message_with_null_name_is_422(api, people):
 def test_negative_paging_is_400(api, people, approval, query):
     _start(api)
     expect_error(api.get(query, user="rita"), 400, "bad_request")
+
+
+def test_a_body_nested_too_deep_is_a_bad_request(api, people):
+    sent = api.post("/process-instances", user="ana", data="[" * 100_000, content_type="application/json")
+    assert expect_error(sent, 400, "bad_request")["message"] == "the request body must be a JSON object"

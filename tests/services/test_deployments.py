@@ -146,3 +146,11 @@ def test_other_groups_of_a_task_must_exist(ctx, reviewers):
     assert _counts(ctx) == before
     make_user(ctx, "nora", ["nobody"])
     assert deployments.deploy(ctx, SYSTEM, files).created
+
+
+def test_a_form_file_nested_too_deep_is_refused_as_invalid_json(ctx, reviewers):
+    files = read_fixture(*APPROVAL)
+    files["approval_review.schema.json"] = b"[" * 100_000
+    [problem] = _problems(ctx, files)
+    assert problem["file"] == "approval_review.schema.json"
+    assert problem["message"] == "invalid JSON: JSON nested more than 100 levels deep"

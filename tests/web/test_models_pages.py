@@ -159,6 +159,8 @@ def test_the_form_preview_is_the_task_pages_form_in_each_language(analyst: Any) 
     assert 'class="field-error"' in tried["html"] and fields["$.amount"] in tried["html"]
     broken = _call(analyst, "POST", "/editor/api/form-preview", {"schema": "{", "lang": "en"})
     assert broken.status_code == 400 and "not valid JSON" in broken.get_json()["message"]
+    deep = _call(analyst, "POST", "/editor/api/form-preview", {"schema": '{"a":' * 5000, "lang": "en"})
+    assert deep.status_code == 400 and "nested more than 100 levels" in deep.get_json()["message"]
 
 
 def test_a_file_made_elsewhere_is_imported_as_a_draft_then_deployed(analyst: Any, ctx: Any) -> None:
